@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "BatchLU",
+    products: [
+        .library(name: "BatchLU", targets: ["BatchLU"]),
+        .executable(name: "bench-gpu", targets: ["bench-gpu"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries from Debian packages, found through pkg-config.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "COpenCL", pkgConfig: "OpenCL",
+                       providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+
+        .target(name: "CLBridge", dependencies: ["COpenCL"]),
+        .target(name: "Kernels", dependencies: ["CLBridge"]),
+        .target(
+            name: "BatchLU",
+            dependencies: [
+                "COpenBLAS", "CLAPACKE", "CLBridge", "Kernels",
+                .product(name: "ComplexModule", package: "swift-numerics"),
+                .product(name: "RealModule", package: "swift-numerics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "bench-gpu",
+            dependencies: ["BatchLU", "COpenBLAS",
+                           .product(name: "ComplexModule", package: "swift-numerics")]
+        ),
+
+        .testTarget(name: "BatchLUTests",
+                    dependencies: ["BatchLU", "COpenBLAS", "CLAPACKE",
+                                   .product(name: "ComplexModule", package: "swift-numerics")],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLBridgeTests", dependencies: ["CLBridge"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+    ]
+)

@@ -1,0 +1,243 @@
+import Foundation
+import RealModule
+
+/// Size thresholds of the CPU backend: one table, one default row. Tests
+/// set them to force every path at small sizes.
+public struct CPUTuning: Sendable, Equatable {
+    /// Factor with the native batched `getf2` when `max(m, n)` is at most this;
+    /// above it, LAPACK `getrf` (pivoted) or the native blocked algorithm with
+    /// BLAS `trsm`/`gemm` (unpivoted).
+    public var nativeFactorMaxN: Int = 32
+    /// Triangular solves, triangular multiplies and products whose dimensions
+    /// are all at most this run as native loops; larger ones call BLAS.
+    public var nativeBLASMaxN: Int = 32
+    /// Panel width of the unpivoted blocked factorization.
+    public var blockSize: Int = 32
+    /// A batch smaller than the core count whose matrices are at least this
+    /// large lets OpenBLAS thread each matrix instead.
+    public var threadedBLASMinN: Int = 256
+    /// Threads used across the batch.
+    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    public init() {}
+    public init(nativeFactorMaxN: Int? = nil, nativeBLASMaxN: Int? = nil, blockSize: Int? = nil,
+                threadedBLASMinN: Int? = nil, threads: Int? = nil) {
+        if let v = nativeFactorMaxN { self.nativeFactorMaxN = v }
+        if let v = nativeBLASMaxN { self.nativeBLASMaxN = v }
+        if let v = blockSize { self.blockSize = max(1, v) }
+        if let v = threadedBLASMinN { self.threadedBLASMinN = v }
+        if let v = threads { self.threads = max(1, v) }
+    }
+}
+
+/// The CPU backend: native batched kernels for small matrices, LAPACK
+/// `getrf` and BLAS `trsm`/`trmm`/`gemm` for larger ones, the batch split
+/// across cores with OpenBLAS kept single-threaded meanwhile.
+public struct CPUBackend: LUBackend {
+    public var tuning: CPUTuning
+    public init(tuning: CPUTuning = CPUTuning()) { self.tuning = tuning }
+
+    public var name: String { "cpu" }
+
+    /// OpenBLAS's kernel family in this process (for example `SkylakeX`).
+    public static var openBLASCoreName: String { BLASThreads.coreName }
+
+    var ops: MatOps { MatOps(tuning: tuning) }
+
+    /// Runs `body` over the batch: in parallel with single-threaded BLAS, or,
+    /// for a few large matrices, serially with OpenBLAS threaded.
+    func runBatch(count: Int, n: Int, flopsPerItem: Double, _ body: @Sendable (Range<Int>) -> Void) {
+        BLASThreads.ensureConfigured()
+        if count < tuning.threads, n >= tuning.threadedBLASMinN, n > tuning.nativeBLASMaxN {
+            BLASThreads.withThreads(BLASThreads.maxThreads) { body(0..<count) }
+        } else {
+            Parallel.forEachChunk(count: count, threads: tuning.threads, workPerItem: flopsPerItem, body)
+        }
+    }
+
+    // MARK: Forward
+
+    public func luFactor<T: LUScalar>(_ a: Tensor<T>, pivot: Bool) throws -> LUFactors<T> {
+        let m = a.rows, n = a.cols, k = min(m, n), batch = a.batchCount
+        var lu = a
+        var pivots = [Int32](repeating: 0, count: batch * k)
+        var info = [Int32](repeating: 0, count: batch)
+        let path: String
+        if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
+        else if pivot { path = "lapack-getrf" }
+        else { path = "native-blocked-nopivot" }
+
+        if batch > 0, k > 0 {
+            let flops = Double(m) * Double(n) * Double(k)
+            lu.withUnsafeMutableBufferPointer { luBuf in
+                pivots.withUnsafeMutableBufferPointer { pivBuf in
+                    info.withUnsafeMutableBufferPointer { infoBuf in
+                        // Each chunk writes only its own matrices' LU, pivots and info.
+                        let luP = SendablePointer(luBuf.baseAddress!)
+                        let pivP = SendablePointer(pivBuf.baseAddress!)
+                        let infoP = SendablePointer(infoBuf.baseAddress!)
+                        runBatch(count: batch, n: max(m, n), flopsPerItem: flops) { range in
+                            factorChunk(range, m: m, n: n, path: path, pivot: pivot,
+                                        lu: luP.base, ipiv: pivP.base, info: infoP.base)
+                        }
+                    }
+                }
+            }
+        }
+        return LUFactors(unchecked: lu,
+                         pivots: Tensor(unchecked: a.batchShape + [k], elements: pivots),
+                         info: Tensor(unchecked: a.batchShape, elements: info),
+                         pivoted: pivot, execution: Execution(backend: name, path: path))
+    }
+
+    private func factorChunk<T: LUScalar>(_ range: Range<Int>, m: Int, n: Int, path: String, pivot: Bool,
+                                          lu: UnsafeMutablePointer<T>, ipiv: UnsafeMutablePointer<Int32>,
+                                          info: UnsafeMutablePointer<Int32>) {
+        let k = min(m, n), size = m * n
+        switch path {
+        case "native-getf2":
+            for b in range {
+                info[b] = Native.getf2(m: m, n: n, a: lu + b * size, lda: n, ipiv: ipiv + b * k, pivot: pivot)
+            }
+        case "lapack-getrf":
+            // LAPACK is column-major: factor a transposed copy, copy back.
+            let scratch = UnsafeMutablePointer<T>.allocate(capacity: size)
+            defer { scratch.deallocate() }
+            for b in range {
+                let a = lu + b * size
+                for i in 0..<m { for j in 0..<n { scratch[j * m + i] = a[i * n + j] } }
+                let r = T.lapackGetrf(m: blasInt(m), n: blasInt(n), a: scratch, lda: blasInt(max(1, m)),
+                                      ipiv: ipiv + b * k)
+                precondition(r >= 0, "LAPACK getrf rejected argument \(-r)")
+                info[b] = r
+                for i in 0..<m { for j in 0..<n { a[i * n + j] = scratch[j * m + i] } }
+            }
+        default:
+            for b in range {
+                info[b] = blockedNoPivot(m: m, n: n, a: lu + b * size, ipiv: ipiv + b * k)
+            }
+        }
+    }
+
+    /// Right-looking blocked LU without row exchanges, row-major, in place:
+    /// native panel, then `trsm` for the block row of `U` and `gemm` for the
+    /// trailing update.
+    private func blockedNoPivot<T: LUScalar>(m: Int, n: Int, a: UnsafeMutablePointer<T>,
+                                             ipiv: UnsafeMutablePointer<Int32>) -> Int32 {
+        let k = min(m, n), nb = tuning.blockSize
+        var info: Int32 = 0
+        var j0 = 0
+        while j0 < k {
+            let jb = min(nb, k - j0)
+            let panel = a + j0 * n + j0
+            let pinfo = Native.getf2(m: m - j0, n: jb, a: panel, lda: n, ipiv: ipiv + j0, pivot: false)
+            if pinfo != 0, info == 0 { info = pinfo + Int32(j0) }
+            for i in 0..<jb { ipiv[j0 + i] = Int32(j0 + i + 1) }
+            let right = n - j0 - jb
+            if right > 0 {
+                ops.trsm(.left, .lower, .none, .unit, m: jb, n: right, a: panel, lda: n,
+                         b: panel + jb, ldb: n)
+                let below = m - j0 - jb
+                if below > 0 {
+                    ops.gemm(.none, .none, m: below, n: right, k: jb, alpha: -1,
+                             a: panel + jb * n, lda: n, b: panel + jb, ldb: n,
+                             beta: 1, c: panel + jb * n + jb, ldc: n)
+                }
+            }
+            j0 += jb
+        }
+        return info
+    }
+
+    // MARK: Solve
+
+    public func luSolve<T: LUScalar>(_ factors: LUFactors<T>, _ b: Tensor<T>, factorIndex: [Int],
+                                     adjoint: Bool) throws -> Tensor<T> {
+        let n = factors.rows, nrhs = b.cols, count = b.batchCount
+        var x = b
+        if count == 0 || n == 0 || nrhs == 0 { return x }
+        let ops = self.ops
+        factors.lu.withUnsafeBufferPointer { luBuf in
+            factors.pivots.withUnsafeBufferPointer { pivBuf in
+                x.withUnsafeMutableBufferPointer { xBuf in
+                    let luP = SendablePointer(UnsafeMutablePointer(mutating: luBuf.baseAddress!))
+                    let pivP = SendablePointer(UnsafeMutablePointer(mutating: pivBuf.baseAddress!))
+                    // Each chunk writes only its own right-hand sides.
+                    let xP = SendablePointer(xBuf.baseAddress!)
+                    runBatch(count: count, n: n, flopsPerItem: 2 * Double(n * n * nrhs)) { range in
+                        for i in range {
+                            let f = factorIndex[i]
+                            let lu = UnsafePointer(luP.base + f * n * n), piv = UnsafePointer(pivP.base + f * n)
+                            let xi = xP.base + i * n * nrhs
+                            if !adjoint {
+                                ops.swapRows(xi, cols: nrhs, ipiv: piv, k: n, reverse: false)
+                                ops.trsm(.left, .lower, .none, .unit, m: n, n: nrhs, a: lu, lda: n, b: xi, ldb: nrhs)
+                                ops.trsm(.left, .upper, .none, .nonUnit, m: n, n: nrhs, a: lu, lda: n, b: xi, ldb: nrhs)
+                            } else {
+                                ops.trsm(.left, .upper, .adjoint, .nonUnit, m: n, n: nrhs, a: lu, lda: n, b: xi, ldb: nrhs)
+                                ops.trsm(.left, .lower, .adjoint, .unit, m: n, n: nrhs, a: lu, lda: n, b: xi, ldb: nrhs)
+                                ops.swapRows(xi, cols: nrhs, ipiv: piv, k: n, reverse: true)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return x
+    }
+
+    // MARK: Backward
+
+    public func luFactorBackward<T: LUScalar>(_ factors: LUFactors<T>, _ gradLU: Tensor<T>) throws -> Tensor<T> {
+        let m = factors.rows, n = factors.cols, k = min(m, n), count = factors.batchCount
+        var out = try Tensor<T>(zeros: gradLU.shape)
+        if count == 0 || k == 0 { return out }
+        let ops = self.ops
+        factors.lu.withUnsafeBufferPointer { luBuf in
+            factors.pivots.withUnsafeBufferPointer { pivBuf in
+                gradLU.withUnsafeBufferPointer { gBuf in
+                    out.withUnsafeMutableBufferPointer { oBuf in
+                        let luP = SendablePointer(UnsafeMutablePointer(mutating: luBuf.baseAddress!))
+                        let pivP = SendablePointer(UnsafeMutablePointer(mutating: pivBuf.baseAddress!))
+                        let gP = SendablePointer(UnsafeMutablePointer(mutating: gBuf.baseAddress!))
+                        // Each chunk writes only its own matrices' gradients.
+                        let oP = SendablePointer(oBuf.baseAddress!)
+                        runBatch(count: count, n: max(m, n), flopsPerItem: 4 * Double(m * n * k)) { range in
+                            let w = UnsafeMutablePointer<T>.allocate(capacity: k * k)
+                            let r = UnsafeMutablePointer<T>.allocate(capacity: k * k)
+                            defer { w.deallocate(); r.deallocate() }
+                            for b in range {
+                                let lu = UnsafePointer(luP.base + b * m * n)
+                                let g = UnsafePointer(gP.base + b * m * n)
+                                let o = oP.base + b * m * n
+                                if m == n {
+                                    Backward.square(ops, n: n, lu: lu, g: g, out: o, w: w)
+                                } else if m < n {
+                                    Backward.wide(ops, m: m, n: n, lu: lu, g: g, out: o, w: w, r: r)
+                                } else {
+                                    Backward.tall(ops, m: m, n: n, lu: lu, g: g, out: o, w: w, r: r)
+                                }
+                                ops.swapRows(o, cols: n, ipiv: UnsafePointer(pivP.base + b * k), k: k, reverse: true)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: Unpack, det
+
+    public func luUnpack<T: LUScalar>(_ factors: LUFactors<T>) throws -> LUUnpacked<T> {
+        try HostLU.unpack(factors)
+    }
+
+    public func det<T: LUScalar>(_ factors: LUFactors<T>) throws -> Tensor<T> {
+        HostLU.det(factors)
+    }
+
+    public func slogdet<T: LUScalar>(_ factors: LUFactors<T>) throws -> (sign: Tensor<T>, logAbsDet: Tensor<T.RealScalar>) {
+        HostLU.slogdet(factors)
+    }
+}

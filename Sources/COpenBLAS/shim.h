@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface and its thread / core-name controls.
+#include <cblas.h>
