@@ -9,6 +9,8 @@ public enum BatchLUError: Error, Equatable, Sendable, CustomStringConvertible {
     case negativeDimension(shape: [Int])
     /// The product of the dimensions does not fit in `Int` (or in memory addressing).
     case elementCountOverflow(shape: [Int])
+    /// A matrix dimension beyond the 32-bit range BLAS and LAPACK accept.
+    case matrixTooLarge(rows: Int, cols: Int)
     /// The number of elements supplied does not match the shape.
     case elementCountMismatch(shape: [Int], expected: Int, got: Int)
     /// A reshape to a shape with a different number of elements.
@@ -49,6 +51,7 @@ public enum BatchLUError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(op): expected a tensor of shape [..., m, n] (rank >= 2), got shape \(shape)"
         case let .negativeDimension(shape): return "negative dimension in shape \(shape)"
         case let .elementCountOverflow(shape): return "the element count of shape \(shape) overflows Int"
+        case let .matrixTooLarge(r, c): return "matrix of \(r) x \(c) exceeds BLAS/LAPACK's 32-bit dimensions"
         case let .elementCountMismatch(shape, expected, got):
             return "shape \(shape) needs \(expected) elements, got \(got)"
         case let .reshapeMismatch(from, to): return "cannot reshape \(from) to \(to): element counts differ"
@@ -76,13 +79,33 @@ public enum BatchLUError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Why a `.npy` buffer was rejected.
 public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The buffer does not start with `\x93NUMPY`.
     case badMagic
+    /// A format version other than 1.0, 2.0 or 3.0.
     case unsupportedVersion(major: UInt8, minor: UInt8)
+    /// The buffer ends before the preamble, the header or the data it
+    /// declares: `expectedBytes` is the total size the file needs.
     case truncated(expectedBytes: Int, gotBytes: Int)
+    /// The header is not the Python dict literal the format prescribes
+    /// (syntax, missing/unknown/duplicate keys, wrong value kinds), or the
+    /// data is followed by trailing bytes (`"trailing bytes"`).
     case badHeader(String)
+    /// A dtype BatchLU does not read (anything but `<f4 <f8 <c8 <c16 <i4`).
     case unsupportedDType(String)
+    /// A big-endian version of a supported dtype (`>f8`, ...).
     case bigEndian(String)
+    /// `'fortran_order': True`.
     case fortranOrder
+    /// A version 1.0 or 2.0 header with bytes outside ASCII.
+    case nonASCIIHeader
+    /// An object array (`'|O'`): pickled Python objects, never loaded.
+    case objectDType
+    /// A shape entry that is negative or not an integer.
+    case invalidShape(String)
+    /// A shape whose element count or byte size does not fit in `Int`
+    /// (the payload is the shape as written in the header).
+    case shapeTooLarge(String)
+    /// Reading or writing the file failed.
     case io(String)
 
     public var description: String {
@@ -95,6 +118,10 @@ public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
             return "unsupported dtype '\(d)': BatchLU reads little-endian <f4, <f8, <c8, <c16 and <i4"
         case let .bigEndian(d): return "big-endian dtype '\(d)' is not supported; save with '<' byte order"
         case .fortranOrder: return "Fortran-ordered arrays are not supported; save a C-contiguous array"
+        case .nonASCIIHeader: return "the header of a version 1.0/2.0 file must be ASCII"
+        case .objectDType: return "object arrays (pickled Python objects) cannot be loaded"
+        case let .invalidShape(why): return "invalid shape: \(why)"
+        case let .shapeTooLarge(shape): return "shape \(shape) is too large: its byte size does not fit in Int"
         case let .io(why): return "I/O error: \(why)"
         }
     }
