@@ -122,3 +122,19 @@ extension BackendChoice {
     #expect(BatchLUError.rightHandSideRows(expected: 4, got: 3).description.contains("4"))
     #expect(BatchLUError.npy(.fortranOrder).description.contains("Fortran"))
 }
+
+@Test func hugeShapesFailBeforeAllocating() throws {
+    // Broadcast batch [100000, 1] x [1, 100000] would need 10^10 index entries
+    // (fine) but the output tensor's element count must be checked first: a
+    // shape whose count overflows is rejected without allocating.
+    let big = Int.max / 2
+    let f = try luFactorEx(Tensor<Double>.random([2, 2, 2], seed: 1))
+    let b = try Tensor<Double>(zeros: [1, 2, 1])
+    // Factors [2] with B [1]: fine. Shapes that overflow: checked by BatchBroadcast.
+    #expect(throws: BatchLUError.self) { try BatchBroadcast([big, 1], [1, big]) }
+    _ = try luSolve(f, b)
+    // A matrix dimension beyond Int32 is a typed error, not a trap (no data is touched:
+    // a zero batch dimension keeps the tensor empty).
+    let wide = try Tensor<Float>(zeros: [0, 1, Int(Int32.max) + 1])
+    expectError(.matrixTooLarge(rows: 1, cols: Int(Int32.max) + 1)) { try luFactorEx(wide) }
+}

@@ -17,7 +17,8 @@ struct BatchBroadcast: Equatable {
             }
         }
         shape = out
-        let total = out.reduce(1, *)
+        // Validate the size before allocating the index maps.
+        let total = try Tensor<Int32>.checkedCount(out)
         lhsIndex = BatchBroadcast.sourceIndices(out, pa, total)
         rhsIndex = BatchBroadcast.sourceIndices(out, pb, total)
     }

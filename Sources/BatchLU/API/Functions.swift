@@ -8,6 +8,10 @@ import RealModule
 @inline(__always)
 func requireMatrices<T>(_ a: Tensor<T>, _ op: String) throws {
     guard a.rank >= 2 else { throw BatchLUError.rankTooLow(operation: op, shape: a.shape) }
+    // BLAS and LAPACK take 32-bit dimensions and leading dimensions.
+    guard a.rows <= Int(Int32.max), a.cols <= Int(Int32.max) else {
+        throw BatchLUError.matrixTooLarge(rows: a.rows, cols: a.cols)
+    }
 }
 
 @inline(__always)

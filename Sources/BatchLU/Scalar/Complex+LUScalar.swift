@@ -88,10 +88,12 @@ extension Complex: LUScalar where RealType: ComplexLUComponent {
     public static var isComplex: Bool { true }
     public static var typeName: String { RealType.complexTypeName }
     @inlinable public init(re: RealType, im: RealType) { self.init(re, im) }
-    @inlinable public var re: RealType { real }
-    @inlinable public var im: RealType { imaginary }
+    // rawStorage, not real/imaginary: those return NaN for any non-finite value,
+    // and LAPACK's izamax sees an infinity as infinite.
+    @inlinable public var re: RealType { rawStorage.x }
+    @inlinable public var im: RealType { rawStorage.y }
     @inlinable public var conj: Complex<RealType> { conjugate }
-    @inlinable public var pivotMagnitude: RealType { Swift.abs(real) + Swift.abs(imaginary) }
+    @inlinable public var pivotMagnitude: RealType { Swift.abs(rawStorage.x) + Swift.abs(rawStorage.y) }
     @inlinable public var modulus: RealType { length }
     @inlinable public var isFiniteValue: Bool { isFinite }
 

@@ -37,7 +37,7 @@ public struct Tensor<Element: TensorElement>: Sendable, Equatable {
 
     /// Internal initializer for shapes already validated.
     @usableFromInline init(unchecked shape: [Int], elements: [Element]) {
-        assert(shape.reduce(1, *) == elements.count)
+        assert((try? Tensor.checkedCount(shape)) == elements.count)
         self.shape = shape
         self.elements = elements
     }
