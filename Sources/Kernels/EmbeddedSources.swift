@@ -2,6 +2,157 @@
 
 enum EmbeddedSources {
     static let files: [String: String] = [
+        "blas.cl": #"""
+// Batched dense kernels on row-major matrices: triangular solve and multiply
+// in every variant, general product, row interchanges, and the elementwise
+// triangle combinations of the LU backward. Matrix b of X is at
+// X + offX + b * strideX; `amap` (when use_map) maps an output matrix to the
+// index of the triangular / A matrix it uses (broadcast solves).
+
+// op(A)(i, j) for trans = 0 (none), 1 (transpose), 2 (conjugate transpose).
+inline scalar_t op_at(__global const scalar_t* a, int lda, int i, int j, int trans) {
+    if (trans == 0) return a[i * lda + j];
+    scalar_t v = a[j * lda + i];
+    return trans == 2 ? S_CONJ(v) : v;
+}
+
+// Left (side = 0): op(A) X = B, A is m x m, one work-item per column of B.
+// Right (side = 1): X op(A) = B, A is n x n, one work-item per row of B.
+// uplo: 0 upper, 1 lower; diag: 0 non-unit, 1 unit. B is m x n (ld ldb).
+// global = (lanes padded, batch)
+__kernel void trsm_batched(__global const scalar_t* A, long offA, long strideA, int lda,
+                           __global scalar_t* B, long offB, long strideB, int ldb,
+                           int m, int n, int side, int uplo, int trans, int diag,
+                           __global const int* amap, int use_map) {
+    const int lane = get_global_id(0);
+    const long b = get_global_id(1);
+    const long ai = use_map ? amap[b] : b;
+    __global const scalar_t* a = A + offA + ai * strideA;
+    __global scalar_t* x = B + offB + b * strideB;
+    const bool lower = (uplo == 1) == (trans == 0);
+    if (side == 0) {
+        if (lane >= n) return;
+        const int c = lane;
+        for (int s = 0; s < m; ++s) {
+            const int i = lower ? s : m - 1 - s;
+            scalar_t v = x[i * ldb + c];
+            if (lower) { for (int p = 0; p < i; ++p) v = S_SUB(v, S_MUL(op_at(a, lda, i, p, trans), x[p * ldb + c])); }
+            else { for (int p = i + 1; p < m; ++p) v = S_SUB(v, S_MUL(op_at(a, lda, i, p, trans), x[p * ldb + c])); }
+            x[i * ldb + c] = diag ? v : S_DIV(v, op_at(a, lda, i, i, trans));
+        }
+    } else {
+        if (lane >= m) return;
+        __global scalar_t* row = x + lane * ldb;
+        for (int s = 0; s < n; ++s) {
+            const int j = lower ? n - 1 - s : s;
+            scalar_t v = row[j];
+            if (lower) { for (int p = j + 1; p < n; ++p) v = S_SUB(v, S_MUL(row[p], op_at(a, lda, p, j, trans))); }
+            else { for (int p = 0; p < j; ++p) v = S_SUB(v, S_MUL(row[p], op_at(a, lda, p, j, trans))); }
+            row[j] = diag ? v : S_DIV(v, op_at(a, lda, j, j, trans));
+        }
+    }
+}
+
+// In-place triangular multiply: B := op(A) B (left) or B := B op(A) (right).
+__kernel void trmm_batched(__global const scalar_t* A, long offA, long strideA, int lda,
+                           __global scalar_t* B, long offB, long strideB, int ldb,
+                           int m, int n, int side, int uplo, int trans, int diag) {
+    const int lane = get_global_id(0);
+    const long b = get_global_id(1);
+    __global const scalar_t* a = A + offA + b * strideA;
+    __global scalar_t* x = B + offB + b * strideB;
+    const bool lower = (uplo == 1) == (trans == 0);
+    if (side == 0) {
+        if (lane >= n) return;
+        const int c = lane;
+        // Row i of the result reads rows >= i (upper) or <= i (lower) of B.
+        for (int s = 0; s < m; ++s) {
+            const int i = lower ? m - 1 - s : s;
+            scalar_t v = diag ? x[i * ldb + c] : S_MUL(op_at(a, lda, i, i, trans), x[i * ldb + c]);
+            if (lower) { for (int p = 0; p < i; ++p) v = S_ADD(v, S_MUL(op_at(a, lda, i, p, trans), x[p * ldb + c])); }
+            else { for (int p = i + 1; p < m; ++p) v = S_ADD(v, S_MUL(op_at(a, lda, i, p, trans), x[p * ldb + c])); }
+            x[i * ldb + c] = v;
+        }
+    } else {
+        if (lane >= m) return;
+        __global scalar_t* row = x + lane * ldb;
+        for (int s = 0; s < n; ++s) {
+            const int j = lower ? s : n - 1 - s;
+            scalar_t v = diag ? row[j] : S_MUL(row[j], op_at(a, lda, j, j, trans));
+            if (lower) { for (int p = j + 1; p < n; ++p) v = S_ADD(v, S_MUL(row[p], op_at(a, lda, p, j, trans))); }
+            else { for (int p = 0; p < j; ++p) v = S_ADD(v, S_MUL(row[p], op_at(a, lda, p, j, trans))); }
+            row[j] = v;
+        }
+    }
+}
+
+// C = alpha op(A) op(B) + beta C; C is m x n, inner dimension k. One
+// work-item per element of C. global = (n padded, m, batch).
+__kernel void gemm_batched(__global const scalar_t* A, long offA, long strideA, int lda, int transA,
+                           __global const scalar_t* B, long offB, long strideB, int ldb, int transB,
+                           __global scalar_t* C, long offC, long strideC, int ldc,
+                           int m, int n, int k, scalar_t alpha, scalar_t beta,
+                           __global const int* cmap, int use_map) {
+    const int j = get_global_id(0), i = get_global_id(1);
+    const long b = get_global_id(2);
+    if (j >= n || i >= m) return;
+    __global const scalar_t* a = A + offA + b * strideA;
+    __global const scalar_t* bb = B + offB + b * strideB;
+    const long ci = use_map ? cmap[b] : b;
+    __global scalar_t* c = C + offC + ci * strideC;
+    scalar_t acc = ZERO;
+    for (int p = 0; p < k; ++p) acc = S_ADD(acc, S_MUL(op_at(a, lda, i, p, transA), op_at(bb, ldb, p, j, transB)));
+    scalar_t old = c[i * ldc + j];
+    c[i * ldc + j] = S_ADD(S_MUL(alpha, acc), S_ISZERO(beta) ? ZERO : S_MUL(beta, old));
+}
+
+// Applies the interchanges ipiv[0..k) (1-based) to the rows of each m x n
+// matrix, forward (P^T X) or reverse (P X). One work-item per column.
+__kernel void swap_rows(__global scalar_t* X, long strideX, int n,
+                        __global const int* ipiv, int k, int reverse,
+                        __global const int* pmap, int use_map) {
+    const int c = get_global_id(0);
+    const long b = get_global_id(1);
+    if (c >= n) return;
+    const long pi = use_map ? pmap[b] : b;
+    __global const int* p = ipiv + pi * k;
+    __global scalar_t* x = X + b * strideX;
+    for (int s = 0; s < k; ++s) {
+        const int i = reverse ? k - 1 - s : s;
+        const int r = p[i] - 1;
+        if (r != i) { scalar_t t = x[i * n + c]; x[i * n + c] = x[r * n + c]; x[r * n + c] = t; }
+    }
+}
+
+// dst(i, j) for i < rows, j < cols from x and y (each with its own offset,
+// batch stride and leading dimension):
+//   0: tril-1(x)     1: triu(x)        2: i > j ? y : x
+//   3: i > j ? x - y : 0               4: i <= j ? x - y : 0
+//   5: x + (i <= j ? y : 0)            6: x + (i > j ? y : 0)     7: x
+// global = (cols padded, rows, batch)
+__kernel void tri_combine(__global scalar_t* D, long offD, long strideD, int ldd,
+                          __global const scalar_t* X, long offX, long strideX, int ldx,
+                          __global const scalar_t* Y, long offY, long strideY, int ldy,
+                          int rows, int cols, int mode) {
+    const int j = get_global_id(0), i = get_global_id(1);
+    const long b = get_global_id(2);
+    if (j >= cols || i >= rows) return;
+    const scalar_t x = X[offX + b * strideX + i * ldx + j];
+    const scalar_t y = (mode >= 2 && mode <= 6) ? Y[offY + b * strideY + i * ldy + j] : ZERO;
+    scalar_t r;
+    switch (mode) {
+    case 0: r = i > j ? x : ZERO; break;
+    case 1: r = i <= j ? x : ZERO; break;
+    case 2: r = i > j ? y : x; break;
+    case 3: r = i > j ? S_SUB(x, y) : ZERO; break;
+    case 4: r = i <= j ? S_SUB(x, y) : ZERO; break;
+    case 5: r = i <= j ? S_ADD(x, y) : x; break;
+    case 6: r = i > j ? S_ADD(x, y) : x; break;
+    default: r = x; break;
+    }
+    D[offD + b * strideD + i * ldd + j] = r;
+}
+"""#,
         "common.cl": #"""
 // Scalar macros shared by every BatchLU kernel. The host prepends exactly
 // one of -DPRECISION=32 / 64 (real) or 3232 / 6464 (complex) and never edits
@@ -61,6 +212,179 @@ inline scalar_t s_div(scalar_t a, scalar_t b) {
 #endif
 
 #endif // BATCHLU_COMMON_CL
+"""#,
+        "det.cl": #"""
+// Determinants from packed factors, one work-item per n x n matrix:
+// det = sign(P) * prod diag(U); slogdet = (sign or phase, sum log|U_ii|).
+__kernel void det_batched(__global const scalar_t* LU, __global const int* ipiv, int n, long count,
+                          __global scalar_t* det, __global scalar_t* sign, __global real_t* logabs) {
+    const long b = get_global_id(0);
+    if (b >= count) return;
+    __global const scalar_t* a = LU + b * (long)n * n;
+    __global const int* p = ipiv + b * n;
+    bool odd = false;
+    for (int i = 0; i < n; ++i) if (p[i] != i + 1) odd = !odd;
+    scalar_t d = odd ? -ONE : ONE;
+    scalar_t s = d;
+    real_t l = 0;
+    bool zero = false;
+    for (int i = 0; i < n; ++i) {
+        scalar_t u = a[i * n + i];
+        d = S_MUL(d, u);
+#if IS_COMPLEX
+        real_t mod = hypot(u.x, u.y);
+        if (mod == 0) zero = true; else { s = S_MUL(s, (scalar_t)(u.x / mod, u.y / mod)); l += log(mod); }
+#else
+        real_t mod = fabs(u);
+        if (mod == 0) zero = true; else { s = s * (u / mod); l += log(mod); }
+#endif
+    }
+    det[b] = d;
+    sign[b] = zero ? ZERO : s;
+    logabs[b] = zero ? -INFINITY : l;
+}
+"""#,
+        "getrf.cl": #"""
+// LU factorization with partial pivoting (LAPACK getf2/getrf semantics),
+// batched. Matrices are row-major, matrix b at A + b * strideA. Pivot
+// choice: the first row holding the largest S_PIVMAG in the column, found
+// by one work-item (a serial scan gives LAPACK's exact tie-breaking); a
+// zero pivot leaves the column unscaled and records info = j + 1.
+// Every work-item of a group reaches every barrier.
+
+// Sets ipiv/info for matrix `b`, reading column j of a (ld lda) from row j.
+inline int pick_pivot(__local const scalar_t* a, int lda, int j, int m) {
+    int p = j;
+    real_t best = S_PIVMAG(a[j * lda + j]);
+    for (int i = j + 1; i < m; ++i) {
+        real_t v = S_PIVMAG(a[i * lda + j]);
+        if (v > best) { best = v; p = i; }
+    }
+    return p;
+}
+
+inline scalar_t reciprocal_or_zero(scalar_t piv, int* use_div) {
+#if IS_COMPLEX
+    real_t mod = hypot(piv.x, piv.y);
+#else
+    real_t mod = fabs(piv);
+#endif
+#if PRECISION == 64 || PRECISION == 6464
+    *use_div = mod < DBL_MIN;
+#else
+    *use_div = mod < FLT_MIN;
+#endif
+    return S_DIV(ONE, piv);
+}
+
+// Tiny path: one work-group per matrix, the whole m x n matrix in local memory.
+// Launch: global = (groups * lsize), local = (lsize); matrix = base + group id.
+__kernel void getrf_tiny(__global scalar_t* A, __global int* ipiv, __global int* info,
+                         int m, int n, int pivot, long base, long count,
+                         __local scalar_t* a, __local int* shared) {
+    const long b = base + get_group_id(0);
+    const int lid = get_local_id(0), ls = get_local_size(0);
+    const int k = min(m, n), size = m * n;
+    const bool active = b < count;
+    __global scalar_t* g = A + (active ? b : 0) * (long)size;
+    for (int e = lid; e < size; e += ls) a[e] = active ? g[e] : ZERO;
+    if (lid == 0) shared[1] = 0;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int j = 0; j < k; ++j) {
+        if (lid == 0) {
+            int p = pivot ? pick_pivot(a, n, j, m) : j;
+            shared[0] = p;
+            if (active) ipiv[b * k + j] = p + 1;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const int p = shared[0];
+        const scalar_t piv = a[p * n + j];
+        const bool nonzero = !S_ISZERO(piv);
+        // Everyone has read the pivot before anyone swaps it away.
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (nonzero && p != j) {
+            for (int c = lid; c < n; c += ls) { scalar_t t = a[p * n + c]; a[p * n + c] = a[j * n + c]; a[j * n + c] = t; }
+        }
+        if (!nonzero && lid == 0 && shared[1] == 0) shared[1] = j + 1;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (nonzero) {
+            int use_div;
+            scalar_t r = reciprocal_or_zero(piv, &use_div);
+            for (int i = j + 1 + lid; i < m; i += ls)
+                a[i * n + j] = use_div ? S_DIV(a[i * n + j], piv) : S_MUL(a[i * n + j], r);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        // Rank-1 update of the trailing block.
+        const int rows = m - j - 1, cols = n - j - 1;
+        for (int e = lid; e < rows * cols; e += ls) {
+            int i = j + 1 + e / cols, c = j + 1 + e % cols;
+            a[i * n + c] = S_SUB(a[i * n + c], S_MUL(a[i * n + j], a[j * n + c]));
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (active) {
+        for (int e = lid; e < size; e += ls) g[e] = a[e];
+        if (lid == 0) info[b] = shared[1];
+    }
+}
+
+// Blocked path, panel step: factors columns j0 .. j0+jb-1 of each matrix in
+// global memory (rows j0 .. m-1), swapping whole rows (all n columns, as
+// LAPACK's getrf applies each interchange to the left and right blocks too).
+// One work-group per matrix. info accumulates across panels.
+__kernel void getrf_panel(__global scalar_t* A, __global int* ipiv, __global int* info,
+                          int m, int n, int j0, int jb, int pivot, long base, long count,
+                          __local int* shared) {
+    const long b = base + get_group_id(0);
+    const int lid = get_local_id(0), ls = get_local_size(0);
+    const int k = min(m, n);
+    const bool active = b < count;
+    __global scalar_t* a = A + (active ? b : 0) * (long)m * n;
+    if (lid == 0) shared[1] = active ? info[b] : 0;
+    barrier(CLK_GLOBAL_MEM_FENCE | CLK_LOCAL_MEM_FENCE);
+    for (int j = j0; j < j0 + jb; ++j) {
+        if (lid == 0) {
+            int p = j;
+            if (pivot && active) {
+                real_t best = S_PIVMAG(a[j * n + j]);
+                for (int i = j + 1; i < m; ++i) {
+                    real_t v = S_PIVMAG(a[i * n + j]);
+                    if (v > best) { best = v; p = i; }
+                }
+            }
+            shared[0] = p;
+            if (active) ipiv[b * k + j] = p + 1;
+        }
+        barrier(CLK_GLOBAL_MEM_FENCE | CLK_LOCAL_MEM_FENCE);
+        const int p = shared[0];
+        const scalar_t piv = active ? a[p * n + j] : ONE;
+        const bool nonzero = !S_ISZERO(piv);
+        // Everyone has read the pivot before anyone swaps it away.
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        if (active && nonzero && p != j) {
+            for (int c = lid; c < n; c += ls) { scalar_t t = a[p * n + c]; a[p * n + c] = a[j * n + c]; a[j * n + c] = t; }
+        }
+        if (!nonzero && lid == 0 && shared[1] == 0) shared[1] = j + 1;
+        barrier(CLK_GLOBAL_MEM_FENCE | CLK_LOCAL_MEM_FENCE);
+        if (active && nonzero) {
+            int use_div;
+            scalar_t r = reciprocal_or_zero(piv, &use_div);
+            for (int i = j + 1 + lid; i < m; i += ls)
+                a[i * n + j] = use_div ? S_DIV(a[i * n + j], piv) : S_MUL(a[i * n + j], r);
+        }
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        // Rank-1 update inside the panel only; the trailing matrix gets trsm + gemm.
+        const int rows = m - j - 1, cols = j0 + jb - j - 1;
+        if (active) {
+            for (int e = lid; e < rows * cols; e += ls) {
+                int i = j + 1 + e / cols, c = j + 1 + e % cols;
+                a[i * n + c] = S_SUB(a[i * n + c], S_MUL(a[i * n + j], a[j * n + c]));
+            }
+        }
+        barrier(CLK_GLOBAL_MEM_FENCE);
+    }
+    if (active && lid == 0) info[b] = shared[1];
+}
 """#,
     ]
 }

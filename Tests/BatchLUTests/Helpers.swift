@@ -8,6 +8,13 @@ import Testing
 
 /// The backends (and forced kernel paths) the suite runs on.
 enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    /// Every CPU configuration, plus the OpenCL ones where an OpenCL device
+    /// exists (PoCL in CI; see `openCLIsPresentInCI`).
+    static var allCases: [TestBackend] {
+        openCLAvailable ? [.cpu, .cpuNative, .cpuLibrary, .opencl, .openclBlocked] : [.cpu, .cpuNative, .cpuLibrary]
+    }
+    static let openCLAvailable: Bool = (try? OpenCLBackend()) != nil
+
     /// The default CPU backend, default thresholds.
     case cpu
     /// Every size on the native kernels (tiny getf2, native trsm/trmm/gemm).
@@ -15,8 +22,19 @@ enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// Every size on LAPACK/BLAS, and the blocked unpivoted path with tiny blocks.
     case cpuLibrary
 
+    /// The OpenCL device with its default dispatch table (PoCL's CPU device here).
+    case opencl
+    /// OpenCL forced onto the blocked path with 3-column panels, two
+    /// work-groups per launch and tiny chunks: every kernel and the chunking run.
+    case openclBlocked
+
     var choice: BackendChoice {
         switch self {
+        case .opencl: return .opencl(device: nil)
+        case .openclBlocked:
+            var b = try! OpenCLBackend(table: OpenCLDispatchTable(tinyMaxN: 0, blockSize: 3, groupSize: 8, maxGroupsPerLaunch: 2))
+            b.chunkBytesLimit = 16 * 1024
+            return .custom(b)
         case .cpu: return .cpu
         case .cpuNative: return .custom(CPUBackend(tuning: CPUTuning(nativeFactorMaxN: 1 << 20, nativeBLASMaxN: 1 << 20)))
         case .cpuLibrary:

@@ -28,6 +28,9 @@ public struct LUFactors<T: LUScalar>: Sendable {
     /// Which backend and kernel path produced these factors (`nil` for
     /// factors built by the caller).
     public let execution: Execution?
+    /// Device-resident copies of `lu` and `pivots`, kept by the backend that
+    /// produced them so its solve and backward do not upload again.
+    let device: DeviceFactors?
 
     /// Factors from elsewhere (for instance loaded from `.npy` files saved by
     /// `torch.linalg.lu_factor_ex`). Validated here, so every later call can
@@ -55,11 +58,12 @@ public struct LUFactors<T: LUScalar>: Sendable {
                 }
             }
         }
-        self.init(unchecked: lu, pivots: pivots, info: info, pivoted: pivoted, execution: nil)
+        self.init(unchecked: lu, pivots: pivots, info: info, pivoted: pivoted, execution: nil, device: nil)
     }
 
     init(unchecked lu: Tensor<T>, pivots: Tensor<Int32>, info: Tensor<Int32>, pivoted: Bool,
-         execution: Execution?) {
+         execution: Execution?, device: DeviceFactors? = nil) {
+        self.device = device
         self.lu = lu
         self.pivots = pivots
         self.info = info
@@ -86,4 +90,18 @@ public struct LUUnpacked<T: LUScalar>: Sendable {
     /// The same permutation as indices, 0-based, shape `[..., m]`:
     /// row `i` of `P^T A` is row `permutation[i]` of `A` (so `P[permutation[i], i] == 1`).
     public let permutation: Tensor<Int32>
+}
+
+/// Factors left on a device by the backend that computed them. Opaque to
+/// other backends; released when the last `LUFactors` holding them goes away.
+final class DeviceFactors: @unchecked Sendable {
+    // Immutable after creation; the buffers are only read by later calls.
+    let owner: ObjectIdentifier
+    let lu: AnyObject
+    let pivots: AnyObject
+    init(owner: ObjectIdentifier, lu: AnyObject, pivots: AnyObject) {
+        self.owner = owner
+        self.lu = lu
+        self.pivots = pivots
+    }
 }

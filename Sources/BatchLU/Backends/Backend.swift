@@ -1,4 +1,6 @@
+import CLBridge
 import Foundation
+import Synchronization
 
 /// What a backend implements. The public API validates arguments, resolves
 /// broadcasting and then calls exactly one backend; a backend receives only
@@ -57,27 +59,53 @@ public enum BackendChoice: Sendable {
 
 /// Turns a choice into a backend. A backend the caller named (argument or
 /// `BATCHLU_BACKEND`) either runs the call or throws; only the automatic
-/// choice falls back.
+/// choice falls back, with one logged warning.
 enum BackendResolver {
     static let cpu = CPUBackend()
 
-    static func resolve(_ choice: BackendChoice, for scalar: Any.Type) throws -> any LUBackend {
+    /// OpenCL backends by device substring ("" = first device), made once.
+    private static let openCL = Mutex<[String: OpenCLBackend]>([:])
+
+    static func openCLBackend(_ device: String?) throws -> OpenCLBackend {
+        let key = device ?? ""
+        if let b = openCL.withLock({ $0[key] }) { return b }
+        let b = try OpenCLBackend(device: device)
+        openCL.withLock { $0[key] = b }
+        return b
+    }
+
+    /// The automatic choice's OpenCL device: the first GPU or accelerator
+    /// (nil when there is none or no OpenCL platform at all).
+    private static let automaticGPU: OpenCLBackend? = {
+        let devices: [CLDevice]
+        do { devices = try CLDevice.all() } catch {
+            LogOnce.warning("BatchLU: no usable OpenCL platform (\(error)); using the CPU backend")
+            return nil
+        }
+        guard let gpu = devices.first(where: { $0.isGPUOrAccelerator }) else { return nil }
+        do { return try OpenCLBackend(device: gpu.name) } catch {
+            LogOnce.warning("BatchLU: OpenCL device \(gpu.name) unusable (\(error)); using the CPU backend")
+            return nil
+        }
+    }()
+
+    static func resolve<T: LUScalar>(_ choice: BackendChoice, for _: T.Type) throws -> any LUBackend {
         switch choice {
         case .cpu: return cpu
         case let .custom(b): return b
-        case let .opencl(device):
-            // The OpenCL backend is not built yet (issue: OpenCL backend).
-            // A named backend never hands its work to another in silence.
-            let what = device.map { "opencl:\($0)" } ?? "opencl"
-            throw BatchLUError.backendUnavailable(
-                backend: what, reason: "the OpenCL backend is not implemented in this version")
+        case let .opencl(device): return try openCLBackend(device)
         case .automatic:
             if let env = ProcessInfo.processInfo.environment["BATCHLU_BACKEND"], !env.isEmpty {
                 let named = try BackendChoice(parsing: env)
-                return try resolve(named, for: scalar)
+                return try resolve(named, for: T.self)
             }
-            // Automatic: an OpenCL GPU would be preferred here once the OpenCL
-            // backend exists; until then the CPU backend runs everything.
+            if let gpu = automaticGPU {
+                if T.needsFP64 && !gpu.supportsFP64 {
+                    LogOnce.warning("BatchLU: \(gpu.name) has no cl_khr_fp64; \(T.typeName) runs on the CPU backend")
+                    return cpu
+                }
+                return gpu
+            }
             return cpu
         }
     }

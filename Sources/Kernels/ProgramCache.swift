@@ -1,0 +1,82 @@
+import CLBridge
+import Synchronization
+
+/// Compiled programs, keyed explicitly by (context, source set, options).
+/// A process never compiles the same program twice: PoCL builds cost
+/// 0.1–1 s each. Safe to use from any thread; a build happens under the
+/// lock, so concurrent first users wait for one build.
+public final class ProgramCache: Sendable {
+    public struct Key: Hashable, Sendable {
+        public let context: ObjectIdentifier
+        public let files: [String]
+        public let options: String
+    }
+
+    private let programs = Mutex<[Key: CLProgram]>([:])
+    private let builds = Atomic<Int>(0)
+
+    public init() {}
+
+    /// How many programs this cache has compiled (tests check there is no rebuild).
+    public var buildCount: Int { builds.load(ordering: .relaxed) }
+
+    /// The program made of `files` (concatenated in order) built with `options`.
+    public func program(_ ctx: CLContext, files: [String], options: String) throws -> CLProgram {
+        let key = Key(context: ObjectIdentifier(ctx), files: files, options: options)
+        return try programs.withLock { cache in
+            if let p = cache[key] { return p }
+            var source = ""
+            for f in files {
+                guard let s = KernelSources.source(f) else {
+                    throw CLError(status: -30, call: "ProgramCache: no embedded kernel file \(f)")
+                }
+                source += s + "\n"
+            }
+            let p = try ctx.program(source: source, options: options)
+            cache[key] = p
+            builds.add(1, ordering: .relaxed)
+            return p
+        }
+    }
+}
+
+/// Size thresholds and launch shapes of the OpenCL kernels: one row per
+/// device kind, with a default row.
+public struct DispatchTable: Sendable, Equatable {
+    /// Factor with one work-group per matrix, held in local memory, when
+    /// `max(m, n)` is at most this (and the matrix fits in local memory).
+    public var tinyMaxN: Int
+    /// Panel width of the blocked factorization.
+    public var blockSize: Int
+    /// Work-group size of the per-matrix kernels (tiny, panel).
+    public var groupSize: Int
+    /// Work-groups per launch of the per-matrix kernels (larger batches are
+    /// launched in several pieces).
+    public var maxGroupsPerLaunch: Int
+
+    public init(tinyMaxN: Int, blockSize: Int, groupSize: Int, maxGroupsPerLaunch: Int) {
+        self.tinyMaxN = tinyMaxN
+        self.blockSize = max(1, blockSize)
+        self.groupSize = max(1, groupSize)
+        self.maxGroupsPerLaunch = max(1, maxGroupsPerLaunch)
+    }
+
+    /// The default row.
+    public static let `default` = DispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 64, maxGroupsPerLaunch: 1 << 16)
+    /// CPU devices (PoCL): small groups, since PoCL runs a group's items as loops.
+    public static let cpu = DispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 16, maxGroupsPerLaunch: 1 << 16)
+    /// GPUs.
+    public static let gpu = DispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 64, maxGroupsPerLaunch: 1 << 16)
+
+    /// The row for a device.
+    public static func row(for device: CLDevice) -> DispatchTable {
+        if device.isCPU { return .cpu }
+        if device.isGPUOrAccelerator { return .gpu }
+        return .default
+    }
+}
+
+extension KernelSources {
+    /// The files that make up BatchLU's LU program, in order.
+    public static let luProgramFiles = ["common.cl", "getrf.cl", "blas.cl", "det.cl"]
+}
