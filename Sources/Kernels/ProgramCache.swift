@@ -12,19 +12,23 @@ public final class ProgramCache: Sendable {
         public let options: String
     }
 
-    private let programs = Mutex<[Key: CLProgram]>([:])
-    private let builds = Atomic<Int>(0)
+    private struct State {
+        var programs: [Key: CLProgram] = [:]
+        var builds = 0
+    }
+    private let state = Mutex(State())
 
     public init() {}
 
-    /// How many programs this cache has compiled (tests check there is no rebuild).
-    public var buildCount: Int { builds.load(ordering: .relaxed) }
+    /// Compilations done and distinct programs held, read together: equal
+    /// when no program was ever compiled twice.
+    public var stats: (builds: Int, programs: Int) { state.withLock { ($0.builds, $0.programs.count) } }
 
     /// The program made of `files` (concatenated in order) built with `options`.
     public func program(_ ctx: CLContext, files: [String], options: String) throws -> CLProgram {
         let key = Key(context: ObjectIdentifier(ctx), files: files, options: options)
-        return try programs.withLock { cache in
-            if let p = cache[key] { return p }
+        return try state.withLock { st in
+            if let p = st.programs[key] { return p }
             var source = ""
             for f in files {
                 guard let s = KernelSources.source(f) else {
@@ -33,8 +37,8 @@ public final class ProgramCache: Sendable {
                 source += s + "\n"
             }
             let p = try ctx.program(source: source, options: options)
-            cache[key] = p
-            builds.add(1, ordering: .relaxed)
+            st.programs[key] = p
+            st.builds += 1
             return p
         }
     }
@@ -78,5 +82,5 @@ public struct DispatchTable: Sendable, Equatable {
 
 extension KernelSources {
     /// The files that make up BatchLU's LU program, in order.
-    public static let luProgramFiles = ["common.cl", "getrf.cl", "blas.cl", "det.cl"]
+    public static let luProgramFiles = ["common.cl", "getrf.cl", "blas.cl", "det.cl", "unpack.cl"]
 }

@@ -232,8 +232,28 @@ extension OpenCLBackend {
     // MARK: Unpack, det
 
     public func luUnpack<T: LUScalar>(_ factors: LUFactors<T>) throws -> LUUnpacked<T> {
-        // Pure data movement: done on the host from the downloaded factors.
-        try HostLU.unpack(factors)
+        let m = factors.rows, n = factors.cols, k = factors.k, count = factors.batchCount, batch = factors.batchShape
+        if count == 0 || m == 0 || n == 0 { return try HostLU.unpack(factors) }
+        let prog = try program(T.self)
+        return try withCLErrors {
+            let (luBuf, pivBuf) = try factorBuffers(factors)
+            let esize = MemoryLayout<T>.stride
+            let permBuf = try ctx.buffer(bytes: count * m * 4)
+            let pBuf = try ctx.buffer(bytes: count * m * m * esize)
+            let lBuf = try ctx.buffer(bytes: count * m * k * esize)
+            let uBuf = try ctx.buffer(bytes: count * k * n * esize)
+            let pk = try prog.kernel("perm_from_pivots")
+            try pk.args(.buffer(pivBuf), .buffer(permBuf), .int(m), .int(k), .long(count))
+            try pk.launch(on: ctx, global: [pad(count, 16)], local: [16])
+            let uk = try prog.kernel("unpack")
+            try uk.args(.buffer(luBuf), .buffer(permBuf), .buffer(pBuf), .buffer(lBuf), .buffer(uBuf), .int(m), .int(n))
+            try uk.launch(on: ctx, global: [pad(max(m, n), 8), pad(m, 8), count], local: [8, 8, 1])
+            return LUUnpacked(
+                P: Tensor(unchecked: batch + [m, m], elements: try download(pBuf, count: count * m * m, as: T.self, zero: .zero)),
+                L: Tensor(unchecked: batch + [m, k], elements: try download(lBuf, count: count * m * k, as: T.self, zero: .zero)),
+                U: Tensor(unchecked: batch + [k, n], elements: try download(uBuf, count: count * k * n, as: T.self, zero: .zero)),
+                permutation: Tensor(unchecked: batch + [m], elements: try download(permBuf, count: count * m, as: Int32.self, zero: 0)))
+        }
     }
 
     public func det<T: LUScalar>(_ factors: LUFactors<T>) throws -> Tensor<T> {

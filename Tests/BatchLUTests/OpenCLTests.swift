@@ -1,0 +1,72 @@
+import ComplexModule
+import Foundation
+import Testing
+@testable import BatchLU
+
+// OpenCL-specific behaviour (the generic suites already run on OpenCL via
+// TestBackend.allCases when a device exists).
+
+@Test(.enabled(if: TestBackend.openCLAvailable))
+func programsCompileOncePerPrecision() throws {
+    let be = try OpenCLBackend()
+    let a = try Tensor<Float>.random([3, 5, 5], seed: 1)
+    _ = try luFactorEx(a, backend: .custom(be))
+    for _ in 0..<3 {
+        let f = try luFactorEx(a, backend: .custom(be))
+        _ = try luFactorBackward(f, a, backend: .custom(be))
+        _ = try luSolve(f, a, backend: .custom(be))
+        _ = try det(a, backend: .custom(be))
+    }
+    // A second backend value on the same device shares the compiled programs.
+    _ = try luFactorEx(a, backend: .custom(try OpenCLBackend()))
+    let stats = be.runtime.programs.stats
+    #expect(stats.builds == stats.programs, "a program was compiled twice")
+    #expect(stats.programs <= 4, "one program per precision")
+}
+
+@Test(.enabled(if: TestBackend.openCLAvailable))
+func factorsStayOnTheDevice() throws {
+    let be = try OpenCLBackend()
+    let a = try Tensor<Double>.random([4, 6, 6], seed: 2)
+    let f = try luFactorEx(a, backend: .custom(be))
+    #expect(f.device != nil)
+    #expect(f.execution?.backend == be.name)
+    // Factors rebuilt on the host (no device copy) give the same results.
+    let host = try LUFactors(lu: f.lu, pivots: f.pivots, info: f.info)
+    #expect(host.device == nil)
+    let b = try Tensor<Double>.random([4, 6, 2], seed: 3)
+    #expect(try luSolve(f, b, backend: .custom(be)) == luSolve(host, b, backend: .custom(be)))
+    // Factors from the CPU backend work on the OpenCL backend and agree.
+    let cpuF = try luFactorEx(a, backend: .cpu)
+    #expect(cpuF.device == nil)
+    #expect(cpuF.pivots == f.pivots)
+}
+
+@Test(.enabled(if: TestBackend.openCLAvailable))
+func manyTinyMatricesAndChunks() throws {
+    // More matrices than work-groups per launch and than one chunk holds.
+    var be = try OpenCLBackend(table: OpenCLDispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 16, maxGroupsPerLaunch: 1000))
+    be.chunkBytesLimit = 8 * 1024 * 16
+    let a = try Tensor<Float>.random([5000, 4, 4], seed: 4)
+    let f = try luFactorEx(a, backend: .custom(be))
+    let ref = try luFactorEx(a, backend: .cpu)
+    #expect(f.pivots == ref.pivots)
+    #expect(f.info == ref.info)
+    #expect(f.device == nil, "a chunked factorization is not kept on the device")
+    let g = try luFactorBackward(f, a, backend: .custom(be))
+    let gRef = try luFactorBackward(ref, a, backend: .cpu)
+    #expect(relErr(g.elements, gRef.elements) < 1e-3)
+}
+
+/// With no OpenCL platform (the loader present, `OCL_ICD_VENDORS` pointing
+/// to an empty folder, as `.ci/run` does for a second pass) the automatic
+/// choice is the CPU and a named OpenCL backend throws.
+@Test func noICDMeansCPU() throws {
+    let env = ProcessInfo.processInfo.environment
+    guard let dir = env["OCL_ICD_VENDORS"],
+          let files = try? FileManager.default.contentsOfDirectory(atPath: dir), files.isEmpty else { return }
+    #expect(!TestBackend.openCLAvailable)
+    let a = try Tensor<Double>.random([3, 4, 4], seed: 1)
+    #expect(try luFactorEx(a).execution?.backend == "cpu")
+    #expect(throws: BatchLUError.self) { try luFactorEx(a, backend: .opencl(device: nil)) }
+}
