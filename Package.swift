@@ -21,7 +21,9 @@ let package = Package(
                        providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
 
         .target(name: "CLBridge", dependencies: ["COpenCL"]),
-        .target(name: "Kernels", dependencies: ["CLBridge"]),
+        .systemLibrary(name: "CCLBlast", pkgConfig: "clblast",
+                       providers: [.apt(["libclblast-dev"])]),
+        .target(name: "Kernels", dependencies: ["CLBridge", "CCLBlast", "COpenCL"]),
         .target(
             name: "BatchLU",
             dependencies: [

@@ -57,8 +57,12 @@ public struct DispatchTable: Sendable, Equatable {
     /// Work-groups per launch of the per-matrix kernels (larger batches are
     /// launched in several pieces).
     public var maxGroupsPerLaunch: Int
+    /// Products whose three dimensions are all at least this go to CLBlast's
+    /// strided-batched GEMM; smaller ones to BatchLU's own kernel.
+    public var clblastMinSize: Int
 
-    public init(tinyMaxN: Int, blockSize: Int, groupSize: Int, maxGroupsPerLaunch: Int) {
+    public init(tinyMaxN: Int, blockSize: Int, groupSize: Int, maxGroupsPerLaunch: Int, clblastMinSize: Int = 64) {
+        self.clblastMinSize = max(1, clblastMinSize)
         self.tinyMaxN = tinyMaxN
         self.blockSize = max(1, blockSize)
         self.groupSize = max(1, groupSize)
@@ -66,11 +70,15 @@ public struct DispatchTable: Sendable, Equatable {
     }
 
     /// The default row.
-    public static let `default` = DispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 64, maxGroupsPerLaunch: 1 << 16)
+    public static let `default` = DispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 64, maxGroupsPerLaunch: 1 << 16,
+                                                clblastMinSize: 64)
     /// CPU devices (PoCL): small groups, since PoCL runs a group's items as loops.
-    public static let cpu = DispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 16, maxGroupsPerLaunch: 1 << 16)
+    /// CLBlast's first use compiles its GEMM kernels (about 12 s per precision on PoCL).
+    public static let cpu = DispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 16, maxGroupsPerLaunch: 1 << 16,
+                                          clblastMinSize: 128)
     /// GPUs.
-    public static let gpu = DispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 64, maxGroupsPerLaunch: 1 << 16)
+    public static let gpu = DispatchTable(tinyMaxN: 32, blockSize: 64, groupSize: 64, maxGroupsPerLaunch: 1 << 16,
+                                          clblastMinSize: 64)
 
     /// The row for a device.
     public static func row(for device: CLDevice) -> DispatchTable {

@@ -25,14 +25,16 @@ enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// The OpenCL device with its default dispatch table (PoCL's CPU device here).
     case opencl
     /// OpenCL forced onto the blocked path with 3-column panels, two
-    /// work-groups per launch and tiny chunks: every kernel and the chunking run.
+    /// work-groups per launch, CLBlast for every product with all dimensions
+    /// >= 2, and tiny chunks: every kernel, CLBlast and the chunking run.
     case openclBlocked
 
     var choice: BackendChoice {
         switch self {
         case .opencl: return .opencl(device: nil)
         case .openclBlocked:
-            var b = try! OpenCLBackend(table: OpenCLDispatchTable(tinyMaxN: 0, blockSize: 3, groupSize: 8, maxGroupsPerLaunch: 2))
+            var b = try! OpenCLBackend(table: OpenCLDispatchTable(tinyMaxN: 0, blockSize: 3, groupSize: 8, maxGroupsPerLaunch: 2,
+                                                                clblastMinSize: 2))
             b.chunkBytesLimit = 16 * 1024
             return .custom(b)
         case .cpu: return .cpu

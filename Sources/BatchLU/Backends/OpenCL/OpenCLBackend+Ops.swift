@@ -32,7 +32,9 @@ extension OpenCLBackend {
         let m = a.rows, n = a.cols, k = min(m, n), batch = a.batchCount
         let size = m * n, esize = MemoryLayout<T>.stride
         let tiny = max(m, n) <= table.tinyMaxN && size * esize + 64 <= Int(runtime.device.localMemory)
-        let path = tiny ? "tiny-getrf" : "blocked-getrf"
+        let usesCLBlast = !tiny && k > table.blockSize
+            && min(m - table.blockSize, n - table.blockSize, table.blockSize) >= table.clblastMinSize
+        let path = tiny ? "tiny-getrf" : (usesCLBlast ? "blocked-getrf+clblast" : "blocked-getrf")
         let execution = Execution(backend: name, path: path)
         if batch == 0 || k == 0 {
             return LUFactors(unchecked: a, pivots: Tensor(unchecked: a.batchShape + [k], elements: []),

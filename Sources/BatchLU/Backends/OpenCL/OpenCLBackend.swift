@@ -116,6 +116,20 @@ public struct OpenCLBackend: LUBackend {
     func gemm<T: LUScalar>(_: T.Type, _ p: CLProgram, a: MatRef, transA: Trans, b: MatRef, transB: Trans, c: MatRef,
                            m: Int, n: Int, k kk: Int, alpha: T, beta: T, batch: Int, cmap: CLBuffer? = nil) throws {
         if m == 0 || n == 0 || batch == 0 { return }
+        if cmap == nil, min(m, n, kk) >= table.clblastMinSize {
+            var al = alpha, be = beta
+            try withUnsafeBytes(of: &al) { ap in
+                try withUnsafeBytes(of: &be) { bp in
+                    try CLBlastGemm.stridedBatched(
+                        precision: T.clPrecision, transA: transA.rawValue, transB: transB.rawValue, m: m, n: n, k: kk,
+                        alpha: ap.baseAddress!, a: a.buf.mem, aOffset: a.off, lda: a.ld, aStride: a.stride,
+                        b: b.buf.mem, bOffset: b.off, ldb: b.ld, bStride: b.stride,
+                        beta: bp.baseAddress!, c: c.buf.mem, cOffset: c.off, ldc: c.ld, cStride: c.stride,
+                        batch: batch, queue: ctx.queue)
+                }
+            }
+            return
+        }
         let k = try p.kernel("gemm_batched")
         try k.args(.buffer(a.buf), .long(a.off), .long(a.stride), .int(a.ld), .int(transA.rawValue),
                    .buffer(b.buf), .long(b.off), .long(b.stride), .int(b.ld), .int(transB.rawValue),

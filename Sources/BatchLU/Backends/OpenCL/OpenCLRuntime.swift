@@ -42,6 +42,8 @@ extension LUScalar {
     static var clOptions: String {
         KernelSources.precisionDefine(bits: MemoryLayout<RealScalar>.size * 8, complex: isComplex)
     }
+    /// CLBlast's precision code: 32, 64, 3232, 6464.
+    static var clPrecision: Int { (MemoryLayout<RealScalar>.size * 8) * (isComplex ? 101 : 1) }
     /// Whether the element type needs `cl_khr_fp64`.
     static var needsFP64: Bool { MemoryLayout<RealScalar>.size == 8 }
 }
