@@ -91,8 +91,8 @@ enum Native {
         let lower = (uplo == .lower) == (trans == .none)
         let unit = diag == .unit
         if side == .left {
-            let rows = lower ? Array(0..<m) : Array((0..<m).reversed())
-            for i in rows {
+            for s in 0..<m {
+                let i = lower ? s : m - 1 - s
                 let bi = b + i * ldb
                 let range = lower ? 0..<i : (i + 1)..<m
                 for p in range {
@@ -110,8 +110,8 @@ enum Native {
             // x op(A) = b per row: op(A) upper → columns ascending.
             for r in 0..<m {
                 let br = b + r * ldb
-                let cols = lower ? Array((0..<n).reversed()) : Array(0..<n)
-                for j in cols {
+                for t in 0..<n {
+                    let j = lower ? n - 1 - t : t
                     var s = br[j]
                     let range = lower ? (j + 1)..<n : 0..<j
                     for p in range { s = s - br[p] * opA(a, lda, p, j, trans) }
@@ -135,8 +135,8 @@ enum Native {
         if side == .left {
             // Row i of the result reads rows i... (upper) or ...i (lower):
             // go in the order that leaves those rows unmodified.
-            let rows = lower ? Array((0..<m).reversed()) : Array(0..<m)
-            for i in rows {
+            for s in 0..<m {
+                let i = lower ? m - 1 - s : s
                 let bi = b + i * ldb
                 if !unit {
                     let d = opA(a, lda, i, i, trans)
@@ -153,8 +153,8 @@ enum Native {
         } else {
             for r in 0..<m {
                 let br = b + r * ldb
-                let cols = lower ? Array(0..<n) : Array((0..<n).reversed())
-                for j in cols {
+                for t in 0..<n {
+                    let j = lower ? t : n - 1 - t
                     var s: T = unit ? br[j] : br[j] * opA(a, lda, j, j, trans)
                     let range = lower ? (j + 1)..<n : 0..<j
                     for p in range { s = s + br[p] * opA(a, lda, p, j, trans) }
