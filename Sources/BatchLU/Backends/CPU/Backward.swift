@@ -1,3 +1,4 @@
+import ComplexModule
 import RealModule
 // The gradient of the packed LU factorization for one matrix (MATH.md),
 // row-major. Every inverse is a triangular solve; `L` and `U` are read in
@@ -6,6 +7,10 @@ import RealModule
 enum Backward {
     /// `m = n`:
     ///   Φ = tril₋₁(Lᴴ L̄) + triu(Ū Uᴴ);  Lᴴ X = Φ;  Z Uᴴ = X;  Ā = P Z.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     static func square<T: LUScalar>(_ ops: MatOps, n: Int, lu: UnsafePointer<T>, g: UnsafePointer<T>,
                                     out: UnsafeMutablePointer<T>, w: UnsafeMutablePointer<T>) {
         // w = tril₋₁(Ḡ), out = triu(Ḡ)
@@ -25,6 +30,10 @@ enum Backward {
 
     /// `m < n`, `U = [U₁ | U₂]`:
     ///   T = tril₋₁(Lᴴ L̄ − triu(Ū) Uᴴ) U₁⁻ᴴ;  M = [T + triu(Ū₁) | Ū₂];  Ā = P L⁻ᴴ M.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     static func wide<T: LUScalar>(_ ops: MatOps, m: Int, n: Int, lu: UnsafePointer<T>, g: UnsafePointer<T>,
                                   out: UnsafeMutablePointer<T>, w: UnsafeMutablePointer<T>,
                                   r: UnsafeMutablePointer<T>) {
@@ -52,6 +61,10 @@ enum Backward {
 
     /// `m > n`, `L = [L₁ ; L₂]`:
     ///   T = L₁⁻ᴴ triu(Ū Uᴴ − Lᴴ tril₋₁(L̄));  M = [T + tril₋₁(L̄₁) ; L̄₂];  Ā = P M U⁻ᴴ.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     static func tall<T: LUScalar>(_ ops: MatOps, m: Int, n: Int, lu: UnsafePointer<T>, g: UnsafePointer<T>,
                                   out: UnsafeMutablePointer<T>, w: UnsafeMutablePointer<T>,
                                   r: UnsafeMutablePointer<T>) {
@@ -80,6 +93,10 @@ enum Backward {
 
 /// Operations on factors that are cheap enough to run on the host for any backend.
 enum HostLU {
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     static func unpack<T: LUScalar>(_ f: LUFactors<T>) throws -> LUUnpacked<T> {
         let m = f.rows, n = f.cols, k = f.k, count = f.batchCount, batch = f.batchShape
         var P = [T](repeating: .zero, count: count * m * m)
@@ -115,6 +132,10 @@ enum HostLU {
         return odd
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     static func det<T: LUScalar>(_ f: LUFactors<T>) -> Tensor<T> {
         let n = f.rows, count = f.batchCount
         let lu = f.lu.elements, piv = f.pivots.elements
@@ -127,6 +148,10 @@ enum HostLU {
         return Tensor(unchecked: f.batchShape, elements: out)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     static func slogdet<T: LUScalar>(_ f: LUFactors<T>) -> (sign: Tensor<T>, logAbsDet: Tensor<T.RealScalar>) {
         let n = f.rows, count = f.batchCount
         let lu = f.lu.elements, piv = f.pivots.elements

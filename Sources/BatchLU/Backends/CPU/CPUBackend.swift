@@ -1,3 +1,4 @@
+import ComplexModule
 import Foundation
 import RealModule
 
@@ -16,12 +17,17 @@ public struct CPUTuning: Sendable, Equatable {
     /// A batch smaller than the core count whose matrices are at least this
     /// large lets OpenBLAS thread each matrix instead.
     public var threadedBLASMinN: Int = 256
+    /// Real matrices with `max(m, n)` at most this (and within
+    /// `nativeFactorMaxN`) factor vectorised across the batch (``SIMDTiny``);
+    /// square real ones up to this size also take the fused vector backward.
+    public var simdMaxN: Int = 16
     /// Threads used across the batch.
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
     public init(nativeFactorMaxN: Int? = nil, nativeBLASMaxN: Int? = nil, blockSize: Int? = nil,
-                threadedBLASMinN: Int? = nil, threads: Int? = nil) {
+                threadedBLASMinN: Int? = nil, threads: Int? = nil, simdMaxN: Int? = nil) {
+        if let v = simdMaxN { self.simdMaxN = v }
         if let v = nativeFactorMaxN { self.nativeFactorMaxN = v }
         if let v = nativeBLASMaxN { self.nativeBLASMaxN = v }
         if let v = blockSize { self.blockSize = max(1, v) }
@@ -57,13 +63,18 @@ public struct CPUBackend: LUBackend {
 
     // MARK: Forward
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     public func luFactor<T: LUScalar>(_ a: Tensor<T>, pivot: Bool) throws -> LUFactors<T> {
         let m = a.rows, n = a.cols, k = min(m, n), batch = a.batchCount
         var lu = a
         var pivots = [Int32](repeating: 0, count: batch * k)
         var info = [Int32](repeating: 0, count: batch)
         let path: String
-        if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
+        if max(m, n) <= min(tuning.nativeFactorMaxN, tuning.simdMaxN) && !T.isComplex { path = "native-simd-getf2" }
+        else if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
         else if pivot { path = "lapack-getrf" }
         else { path = "native-blocked-nopivot" }
 
@@ -90,11 +101,18 @@ public struct CPUBackend: LUBackend {
                          pivoted: pivot, execution: Execution(backend: name, path: path))
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     private func factorChunk<T: LUScalar>(_ range: Range<Int>, m: Int, n: Int, path: String, pivot: Bool,
                                           lu: UnsafeMutablePointer<T>, ipiv: UnsafeMutablePointer<Int32>,
                                           info: UnsafeMutablePointer<Int32>) {
         let k = min(m, n), size = m * n
         switch path {
+        case "native-simd-getf2":
+            let done = SIMDTiny.factor(range, m: m, n: n, pivot: pivot, a: lu, ipiv: ipiv, info: info)
+            precondition(done, "no vector path for \(T.self)")
         case "native-getf2":
             for b in range {
                 info[b] = Native.getf2(m: m, n: n, a: lu + b * size, lda: n, ipiv: ipiv + b * k, pivot: pivot)
@@ -122,6 +140,10 @@ public struct CPUBackend: LUBackend {
     /// Right-looking blocked LU without row exchanges, row-major, in place:
     /// native panel, then `trsm` for the block row of `U` and `gemm` for the
     /// trailing update.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     private func blockedNoPivot<T: LUScalar>(m: Int, n: Int, a: UnsafeMutablePointer<T>,
                                              ipiv: UnsafeMutablePointer<Int32>) -> Int32 {
         let k = min(m, n), nb = tuning.blockSize
@@ -151,6 +173,10 @@ public struct CPUBackend: LUBackend {
 
     // MARK: Solve
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     public func luSolve<T: LUScalar>(_ factors: LUFactors<T>, _ b: Tensor<T>, factorIndex: [Int],
                                      adjoint: Bool) throws -> Tensor<T> {
         let n = factors.rows, nrhs = b.cols, count = b.batchCount
@@ -188,6 +214,10 @@ public struct CPUBackend: LUBackend {
 
     // MARK: Backward
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     public func luFactorBackward<T: LUScalar>(_ factors: LUFactors<T>, _ gradLU: Tensor<T>) throws -> Tensor<T> {
         let m = factors.rows, n = factors.cols, k = min(m, n), count = factors.batchCount
         var out = try Tensor<T>(zeros: gradLU.shape)
@@ -202,7 +232,11 @@ public struct CPUBackend: LUBackend {
                         let gP = SendablePointer(UnsafeMutablePointer(mutating: gBuf.baseAddress!))
                         // Each chunk writes only its own matrices' gradients.
                         let oP = SendablePointer(oBuf.baseAddress!)
+                        let fused = m == n && n <= min(tuning.simdMaxN, tuning.nativeBLASMaxN) && !T.isComplex
                         runBatch(count: count, n: max(m, n), flopsPerItem: 4 * Double(m * n * k)) { range in
+                            if fused, SIMDTiny.backwardSquare(range, n: n, lu: luP.base, ipiv: pivP.base, g: gP.base, out: oP.base) {
+                                return
+                            }
                             let w = UnsafeMutablePointer<T>.allocate(capacity: k * k)
                             let r = UnsafeMutablePointer<T>.allocate(capacity: k * k)
                             defer { w.deallocate(); r.deallocate() }
@@ -229,14 +263,26 @@ public struct CPUBackend: LUBackend {
 
     // MARK: Unpack, det
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     public func luUnpack<T: LUScalar>(_ factors: LUFactors<T>) throws -> LUUnpacked<T> {
         try HostLU.unpack(factors)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     public func det<T: LUScalar>(_ factors: LUFactors<T>) throws -> Tensor<T> {
         HostLU.det(factors)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     public func slogdet<T: LUScalar>(_ factors: LUFactors<T>) throws -> (sign: Tensor<T>, logAbsDet: Tensor<T.RealScalar>) {
         HostLU.slogdet(factors)
     }

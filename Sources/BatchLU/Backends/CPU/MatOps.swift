@@ -1,3 +1,4 @@
+import ComplexModule
 import RealModule
 /// Per-matrix dense operations on the CPU: native loops for small sizes,
 /// BLAS above `tuning.nativeBLASMaxN`. All row-major.
@@ -6,6 +7,10 @@ struct MatOps {
 
     @inline(__always) func native(_ dims: Int...) -> Bool { dims.max()! <= tuning.nativeBLASMaxN }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     func trsm<T: LUScalar>(_ side: TriSide, _ uplo: TriUplo, _ trans: TriTrans, _ diag: TriDiag,
                            m: Int, n: Int, a: UnsafePointer<T>, lda: Int, b: UnsafeMutablePointer<T>, ldb: Int) {
         if m == 0 || n == 0 { return }
@@ -17,6 +22,10 @@ struct MatOps {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     func trmm<T: LUScalar>(_ side: TriSide, _ uplo: TriUplo, _ trans: TriTrans, _ diag: TriDiag,
                            m: Int, n: Int, a: UnsafePointer<T>, lda: Int, b: UnsafeMutablePointer<T>, ldb: Int) {
         if m == 0 || n == 0 { return }
@@ -28,6 +37,10 @@ struct MatOps {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     func gemm<T: LUScalar>(_ transA: TriTrans, _ transB: TriTrans, m: Int, n: Int, k: Int, alpha: T,
                            a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                            beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
@@ -48,6 +61,10 @@ struct MatOps {
 
     /// Applies the row interchanges `ipiv[0..<k]` (1-based) to the `rows × cols`
     /// matrix `x`: forward order gives `Pᵀ X`, reverse order gives `P X`.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    @_specialize(where T == Complex<Float>)
+    @_specialize(where T == Complex<Double>)
     func swapRows<T>(_ x: UnsafeMutablePointer<T>, cols: Int, ipiv: UnsafePointer<Int32>, k: Int, reverse: Bool) {
         if cols == 0 { return }
         for s in 0..<k {
