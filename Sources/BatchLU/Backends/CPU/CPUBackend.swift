@@ -17,17 +17,12 @@ public struct CPUTuning: Sendable, Equatable {
     /// A batch smaller than the core count whose matrices are at least this
     /// large lets OpenBLAS thread each matrix instead.
     public var threadedBLASMinN: Int = 256
-    /// Real matrices with `max(m, n)` at most this (and within
-    /// `nativeFactorMaxN`) factor vectorised across the batch (``SIMDTiny``);
-    /// square real ones up to this size also take the fused vector backward.
-    public var simdMaxN: Int = 16
     /// Threads used across the batch.
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
     public init(nativeFactorMaxN: Int? = nil, nativeBLASMaxN: Int? = nil, blockSize: Int? = nil,
-                threadedBLASMinN: Int? = nil, threads: Int? = nil, simdMaxN: Int? = nil) {
-        if let v = simdMaxN { self.simdMaxN = v }
+                threadedBLASMinN: Int? = nil, threads: Int? = nil) {
         if let v = nativeFactorMaxN { self.nativeFactorMaxN = v }
         if let v = nativeBLASMaxN { self.nativeBLASMaxN = v }
         if let v = blockSize { self.blockSize = max(1, v) }
@@ -73,8 +68,7 @@ public struct CPUBackend: LUBackend {
         var pivots = [Int32](repeating: 0, count: batch * k)
         var info = [Int32](repeating: 0, count: batch)
         let path: String
-        if max(m, n) <= min(tuning.nativeFactorMaxN, tuning.simdMaxN) && !T.isComplex { path = "native-simd-getf2" }
-        else if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
+        if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
         else if pivot { path = "lapack-getrf" }
         else { path = "native-blocked-nopivot" }
 
@@ -110,9 +104,6 @@ public struct CPUBackend: LUBackend {
                                           info: UnsafeMutablePointer<Int32>) {
         let k = min(m, n), size = m * n
         switch path {
-        case "native-simd-getf2":
-            let done = SIMDTiny.factor(range, m: m, n: n, pivot: pivot, a: lu, ipiv: ipiv, info: info)
-            precondition(done, "no vector path for \(T.self)")
         case "native-getf2":
             for b in range {
                 info[b] = Native.getf2(m: m, n: n, a: lu + b * size, lda: n, ipiv: ipiv + b * k, pivot: pivot)
@@ -232,11 +223,7 @@ public struct CPUBackend: LUBackend {
                         let gP = SendablePointer(UnsafeMutablePointer(mutating: gBuf.baseAddress!))
                         // Each chunk writes only its own matrices' gradients.
                         let oP = SendablePointer(oBuf.baseAddress!)
-                        let fused = m == n && n <= min(tuning.simdMaxN, tuning.nativeBLASMaxN) && !T.isComplex
                         runBatch(count: count, n: max(m, n), flopsPerItem: 4 * Double(m * n * k)) { range in
-                            if fused, SIMDTiny.backwardSquare(range, n: n, lu: luP.base, ipiv: pivP.base, g: gP.base, out: oP.base) {
-                                return
-                            }
                             let w = UnsafeMutablePointer<T>.allocate(capacity: k * k)
                             let r = UnsafeMutablePointer<T>.allocate(capacity: k * k)
                             defer { w.deallocate(); r.deallocate() }
