@@ -74,14 +74,14 @@ public func luSolve<T: LUScalar>(_ factors: LUFactors<T>, _ b: Tensor<T>, adjoin
 
 /// Checks and broadcasts a solve; returns the plan and `b` expanded to the
 /// broadcast batch shape.
-func solvePlan<T: LUScalar>(_ factors: LUFactors<T>, _ b: Tensor<T>, _ op: String) throws
+func solvePlan<T: LUScalar>(_ factors: LUFactors<T>, _ b: Tensor<T>, _ op: String, expand: Bool = true) throws
     -> (BatchBroadcast, Tensor<T>) {
     try requireSquare(factors, op)
     try requireMatrices(b, op)
     guard b.rows == factors.rows else { throw BatchLUError.rightHandSideRows(expected: factors.rows, got: b.rows) }
     let plan = try BatchBroadcast(factors.batchShape, b.batchShape)
     let outShape = plan.shape + [b.rows, b.cols]
-    if plan.shape == b.batchShape { return (plan, b) }
+    if plan.shape == b.batchShape || !expand { return (plan, b) }
     let size = b.rows * b.cols
     _ = try Tensor<T>.checkedCount(outShape)
     var out = [T]()

@@ -35,7 +35,7 @@ public func luSolveBackward<T: LUScalar>(_ factors: LUFactors<T>, _ b: Tensor<T>
                                          gradX: Tensor<T>, adjoint: Bool = false,
                                          backend: BackendChoice = .automatic) throws
     -> (gradA: Tensor<T>, gradB: Tensor<T>) {
-    let (plan, _) = try solvePlan(factors, b, "luSolveBackward")
+    let (plan, _) = try solvePlan(factors, b, "luSolveBackward", expand: false)
     let outShape = plan.shape + [b.rows, b.cols]
     guard x.shape == outShape else { throw BatchLUError.gradientShapeMismatch(expected: outShape, got: x.shape) }
     guard gradX.shape == outShape else {
