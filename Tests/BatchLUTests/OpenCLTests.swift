@@ -70,3 +70,16 @@ func manyTinyMatricesAndChunks() throws {
     #expect(try luFactorEx(a).execution?.backend == "cpu")
     #expect(throws: BatchLUError.self) { try luFactorEx(a, backend: .opencl(device: nil)) }
 }
+
+/// 10⁷ tiny matrices launch (in pieces of `maxGroupsPerLaunch` work-groups)
+/// and match the CPU. Long on PoCL: runs when BATCHLU_LONG_TESTS=1.
+@Test(.enabled(if: TestBackend.openCLAvailable && ProcessInfo.processInfo.environment["BATCHLU_LONG_TESTS"] == "1"))
+func tenMillionTinyMatrices() throws {
+    let count = 10_000_000
+    let a = try Tensor<Float>.random([count, 2, 2], seed: 5)
+    let f = try luFactorEx(a, backend: .opencl(device: nil))
+    let ref = try luFactorEx(a, backend: .cpu)
+    #expect(f.pivots == ref.pivots)
+    #expect(f.info == ref.info)
+    #expect(relErr(f.lu.elements, ref.lu.elements) < 1e-5)
+}
