@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // C libraries from Debian packages, found through pkg-config.
@@ -36,7 +37,8 @@ let package = Package(
         .executableTarget(
             name: "bench-gpu",
             dependencies: ["BatchLU", "COpenBLAS",
-                           .product(name: "ComplexModule", package: "swift-numerics")]
+                           .product(name: "ComplexModule", package: "swift-numerics"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "BatchLUTests",
@@ -45,5 +47,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLBridgeTests", dependencies: ["CLBridge"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .executableTarget(name: "gaussian-loglik", dependencies: ["BatchLU"],
+                          path: "Examples/GaussianLogLikelihood"),
     ]
 )

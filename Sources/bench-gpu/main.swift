@@ -1,55 +1,72 @@
-// bench-gpu, first version: times the forward factorization and its
-// backward on the CPU backend for a few shapes and prints GFLOP/s
-// (LAWN 41 flop count). The full benchmark (grid, peers, JSON) is its own issue.
-import BatchLU
-import ComplexModule
-import Foundation
+// bench-gpu: the BatchLU benchmark (`swift run -c release bench-gpu --help`).
+//
+// It times the batched LU factorization (luFactorEx) and its backward
+// (luFactorBackward with a random gradient) over a grid of shapes, on the
+// automatically chosen backend and on the CPU fallback side by side (plus
+// every other backend with --all-backends), checks each factorization on a
+// sample of the batch, and reports GFLOP/s (LAWN 41 getrf count,
+// FlopCount.getrf), the fraction of the backend's GEMM peak measured at the
+// start, and the speed-up over the CPU fallback. Progress goes to stderr,
+// the table to stdout. Exit status: 0, or 2 when a row failed its residual
+// check or raised an error (a row skipped because its backend cannot run the
+// type, e.g. f64 on a device without cl_khr_fp64, is not a failure).
+//
+// JSON schema ("batchlu-bench/1", written by --json; scripts/bench_peers.py
+// writes the same schema, and scripts/plot_bench.py reads it):
+//
+//   {
+//     "schema": "batchlu-bench/1",
+//     "tool": "bench-gpu" | "bench_peers.py",
+//     "units": { key: unit, ... }             // the units of the figures below
+//     "machine": {
+//       "hostname", "os", "cpu_model": str, "cores": int,
+//       "cpu_avx2", "cpu_avx512f": bool,
+//       "openblas_core": str                   // CPUBackend.openBLASCoreName
+//       "openblas_config": str, "openblas_coretype_env", "openblas_num_threads_env": str|null,
+//       "openblas_threads_batch": int          // 1: BatchLU splits the batch over cores itself
+//       "openblas_threads_peak": int           // threads of the CPU GEMM peak (all cores)
+//       "openblas_warning": str|null           // generic kernels on an AVX2/AVX-512 CPU, with the fix
+//       "build": "release" | "debug", "date": ISO 8601,
+//       "opencl_devices": [ { "platform", "platform_version", "platform_vendor", "device",
+//                             "device_version", "driver_version", "type": "CPU"|"GPU"|...,
+//                             "compute_units": int, "global_memory_bytes": int, "fp64": bool } ],
+//       "opencl_error": str|null               // why there is no OpenCL device
+//     },
+//     "settings": { "quick": bool, "repeat": int|null, "seconds": number,
+//                   "dtypes": [str], "shapes": ["100000x8", "1000x64x32", ...], "peak": bool },
+//     "backends": [ { "name": "cpu" | "opencl:<device>" | "torch-cpu" | ...,
+//                     "role": "automatic" | "cpu-fallback" | "automatic+cpu-fallback" | "selected" | "extra",
+//                     "dtypes": [str],              // the element types that ran on it
+//                     "device": str|null, "platform": str|null, "platform_version": str|null } ],
+//     "peaks": [ { "backend": str, "precision": "f64"|"f32", "gflops": number|null,
+//                  "method": str, "unavailable": str|null } ],
+//     "results": [ {
+//         "backend": str, "backend_role": str, "device": str|null,
+//         "dtype": "f32"|"f64"|"c64"|"c128",
+//         "shape": [batch, m, n], "batch": int, "m": int, "n": int,
+//         "fwd_ms": number|null,                 // median forward time, milliseconds
+//         "fwd_repeats": int,
+//         "bwd_ms": number|null,                 // median backward time, milliseconds
+//         "bwd_repeats": int,
+//         "gflops": number|null,                 // batch * FlopCount.getrf / fwd time, GFLOP/s
+//         "bwd_gflops": number|null,             // batch * FlopCount.getrf / bwd time (getrf-equivalent rate)
+//         "peak_gflops": number|null,            // this backend's GEMM peak at this precision
+//         "pct_peak": number|null,               // 100 * gflops / peak_gflops, percent
+//         "speedup_vs_cpu": number|null,         // CPU fwd_ms / this fwd_ms (same run), ratio
+//         "bwd_speedup_vs_cpu": number|null,     // CPU bwd_ms / this bwd_ms, ratio
+//         "path": str|null,                      // kernel path (LUFactors.execution.path)
+//         "execution": str|null,                 // "backend/path"
+//         "residual_ok": bool|null,              // every sampled ‖PLU − A‖_F ≤ 30·max(m,n)·ε·‖A‖_F
+//         "residual_max": number|null,           // largest ‖PLU − A‖_F / ‖A‖_F in the sample
+//         "residual_tol": number|null,           // 30·max(m,n)·ε
+//         "residual_sampled": int,               // matrices checked (≤ 8)
+//         "status": "ok" | "FAIL" | "skipped" | "error",
+//         "message": str|null
+//     } ]
+//   }
+//
+// --csv writes the "results" rows (same keys, shape as "BxMxN") plus the
+// machine's openblas_core, build and date on every line.
+import ArgumentParser
 
-struct Row { let batch: Int; let n: Int }
-
-func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
-
-/// Median seconds of `body` over repeats after one warm-up, capped at ~2 s per row.
-func time(_ body: () throws -> Void) rethrows -> Double {
-    try body()
-    var samples = [Double]()
-    let start = Date()
-    while samples.count < 3 || (samples.count < 25 && Date().timeIntervalSince(start) < 2) {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        try body()
-        samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
-    }
-    return median(samples)
-}
-
-func run<T: LUScalar>(_: T.Type, rows: [Row]) throws {
-    print("\n\(T.typeName)   batch x n         fwd ms    GFLOP/s     bwd ms   path")
-    for r in rows {
-        let a = try Tensor<T>.random([r.batch, r.n, r.n], seed: 1)
-        let g = try Tensor<T>.random([r.batch, r.n, r.n], seed: 2)
-        var f = try luFactorEx(a, backend: .cpu)
-        let tf = try time { f = try luFactorEx(a, backend: .cpu) }
-        let tb = try time { _ = try luFactorBackward(f, g, backend: .cpu) }
-        let flops = Double(r.batch) * FlopCount.getrf(m: r.n, n: r.n, complex: T.isComplex)
-        let label = "\(r.batch) x \(r.n)".padding(toLength: 14, withPad: " ", startingAt: 0)
-        print(String(format: "       %@ %9.3f %10.2f %10.3f   %@", label, tf * 1e3, flops / tf * 1e-9, tb * 1e3,
-                     f.execution?.description ?? "?"))
-    }
-}
-
-let quick = CommandLine.arguments.contains("--quick")
-let rows: [Row] = quick
-    ? [Row(batch: 10000, n: 8), Row(batch: 500, n: 64), Row(batch: 4, n: 512)]
-    : [Row(batch: 100000, n: 8), Row(batch: 10000, n: 32), Row(batch: 2000, n: 64), Row(batch: 500, n: 128),
-       Row(batch: 20, n: 512), Row(batch: 1, n: 2048)]
-let cores = ProcessInfo.processInfo.activeProcessorCount
-print("bench-gpu (first version): CPU backend only")
-print("OpenBLAS core: \(CPUBackend.openBLASCoreName), cores: \(cores), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
-#if DEBUG
-print("WARNING: debug build; time with `swift run -c release bench-gpu`")
-#endif
-try run(Double.self, rows: rows)
-try run(Float.self, rows: rows)
-if CommandLine.arguments.contains("--complex") {
-    try run(Complex<Double>.self, rows: rows)
-}
+BenchGPU.main()

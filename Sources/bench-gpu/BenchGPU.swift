@@ -1,0 +1,262 @@
+// The command line of bench-gpu and the run: plan, peaks, grid, report.
+import ArgumentParser
+import BatchLU
+import ComplexModule
+import Foundation
+
+struct BenchGPU: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-gpu",
+        abstract: "Times BatchLU's batched LU factorization and its backward.",
+        discussion: """
+        With no arguments: the default grid (square n from 4 to 2048, plus 1000 × (64×32) and \
+        1000 × (32×64)), f64 and f32, forward and backward, on the automatically chosen backend and \
+        the CPU fallback side by side (shown once when the automatic choice is the CPU).
+
+        Each figure is the median over repeats after one warm-up call: at least 3 repeats, and \
+        more while under --seconds (2 s; 0.3 s with --quick), or exactly --repeat N. GFLOP/s use \
+        the LAWN 41 getrf count (FlopCount.getrf); the backward's GFLOP/s divide the same count \
+        by the backward's time. "% peak" compares with the backend's GEMM peak, measured once at \
+        the start (CPU: OpenBLAS DGEMM/SGEMM with all cores; OpenCL: CLBlast strided-batched GEMM \
+        on the device). Every row checks ‖P·L·U − A‖_F ≤ 30·max(m,n)·ε·‖A‖_F on up to 8 matrices \
+        of the batch (P, L, U from luUnpack); a failing row says FAIL and the exit status is 2.
+
+        Environment: BATCHLU_BACKEND steers the automatic choice; OPENBLAS_CORETYPE must be set \
+        before the process starts when OpenBLAS does not recognise the CPU (the header warns).
+        """)
+
+    @Flag(help: "A small grid that runs in well under a minute.")
+    var quick = false
+
+    @Option(help: ArgumentHelp("Comma-separated shapes, batch x n or batch x m x n (e.g. \"100000x8,1000x64x32\").",
+                               valueName: "list"))
+    var shapes: String?
+
+    @Option(help: ArgumentHelp("Comma-separated element types: f32, f64, c64, c128.", valueName: "list"))
+    var dtype = "f64,f32"
+
+    @Option(help: ArgumentHelp("Run only these backends (comma-separated): auto, cpu, opencl, opencl:<device substring>.",
+                               valueName: "list"))
+    var backend: String?
+
+    @Flag(help: "Add every other available backend (every OpenCL device, PoCL's CPU device included).")
+    var allBackends = false
+
+    @Option(name: .customLong("repeat"), help: ArgumentHelp("Exactly N timed calls per figure, after the warm-up.", valueName: "N"))
+    var repeatCount: Int?
+
+    @Option(help: ArgumentHelp("Time cap on the repeats of one figure (default 2; 0.3 with --quick); at least 3 repeats run.",
+                               valueName: "s"))
+    var seconds: Double?
+
+    @Flag(inversion: .prefixedNo, help: "Measure each backend's GEMM peak at the start (for the % peak column).")
+    var peak = true
+
+    @Option(help: ArgumentHelp("The residual check's factor c in ‖P·L·U − A‖_F ≤ c·max(m,n)·ε·‖A‖_F (default 30; "
+                               + "0 makes every row fail, to see how a failure is reported).", visibility: .hidden))
+    var residualFactor = 30.0
+
+    @Option(help: ArgumentHelp("Write every figure, with machine information, as JSON (schema: top of main.swift).",
+                               valueName: "path"))
+    var json: String?
+
+    @Option(help: ArgumentHelp("Write the result rows as CSV.", valueName: "path"))
+    var csv: String?
+
+    func validate() throws {
+        if let r = repeatCount, r < 1 { throw ValidationError("--repeat must be at least 1") }
+        if let s = seconds, !(s >= 0) { throw ValidationError("--seconds must be >= 0") }
+        _ = try parsedShapes()
+        do { _ = try DType.parseList(dtype) } catch { throw ValidationError("\(error)") }
+    }
+
+    func parsedShapes() throws -> [Shape] {
+        guard let shapes else { return quick ? Grid.quick : Grid.full }
+        var out = [Shape]()
+        for p in shapes.split(separator: ",") where !p.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let s = Shape(parsing: String(p)) else {
+                throw ValidationError("bad shape '\(p)': use batch x n or batch x m x n, e.g. 100000x8 or 1000x64x32")
+            }
+            out.append(s)
+        }
+        if out.isEmpty { throw ValidationError("--shapes names no shape") }
+        return out
+    }
+
+    func run() throws {
+        let shapeList = try parsedShapes()
+        let dtypes = try DType.parseList(dtype)
+        let policy = TimingPolicy(fixedRepeats: repeatCount, seconds: seconds ?? (quick ? 0.3 : 2))
+        let probe = OpenCLProbe.probe()
+        let machine = MachineInfo.gather(openCL: probe)
+        let cores = machine.cores
+
+        // The backends per element type.
+        var plans = [(DType, [BackendSpec])]()
+        for d in dtypes {
+            let specs: [BackendSpec]
+            switch d {
+            case .f32: specs = try plan(Float.self, probe: probe)
+            case .f64: specs = try plan(Double.self, probe: probe)
+            case .c64: specs = try plan(Complex<Float>.self, probe: probe)
+            case .c128: specs = try plan(Complex<Double>.self, probe: probe)
+            }
+            plans.append((d, specs))
+        }
+        var allSpecs = [BackendSpec]()
+        for (_, specs) in plans {
+            for s in specs where !allSpecs.contains(where: { $0.name == s.name && $0.role == s.role }) { allSpecs.append(s) }
+        }
+
+        // GEMM peaks, once per backend and precision.
+        var peaks = [Peak]()
+        if peak {
+            var seen = Set<String>()
+            for (d, specs) in plans {
+                for s in specs where seen.insert("\(s.name)|\(d.precision)").inserted {
+                    if s.isCPU {
+                        progress("measuring the CPU GEMM peak (\(d.precision), OpenBLAS, \(cores) threads)")
+                        peaks.append(CPUPeak.measure(double: d.isDouble, threads: cores))
+                    } else if case let .success(p) = probe, let dev = s.device,
+                              let entry = p.devices.first(where: { $0.info.name == dev.name }) {
+                        progress("measuring the OpenCL GEMM peak on \(dev.name) (\(d.precision), CLBlast; "
+                                 + "its first call compiles kernels: ~10-40 s on PoCL with a cold cache)")
+                        peaks.append(OpenCLPeak.measure(api: p.api, device: entry.id, info: entry.info,
+                                                        backend: s.name, double: d.isDouble))
+                    } else {
+                        peaks.append(Peak(backend: s.name, precision: d.precision, gflops: nil, method: "",
+                                          unavailable: "device not found by the OpenCL probe"))
+                    }
+                }
+            }
+        }
+
+        let report = Report(machine: machine, policy: policy, peaks: peaks, backends: allSpecs,
+                            dtypes: dtypes, shapes: shapeList, quick: quick, peakEnabled: peak)
+        report.printHeader()
+
+        // The grid.
+        let total = plans.reduce(0) { $0 + $1.1.count * shapeList.count }
+        var done = 0
+        var results = [RowResult]()
+        for (d, specs) in plans {
+            report.printTableHeader(d)
+            for shape in shapeList {
+                let rows: [RowResult]
+                switch d {
+                case .f32: rows = try runShape(Float.self, d, shape, specs, policy, cores, &done, total)
+                case .f64: rows = try runShape(Double.self, d, shape, specs, policy, cores, &done, total)
+                case .c64: rows = try runShape(Complex<Float>.self, d, shape, specs, policy, cores, &done, total)
+                case .c128: rows = try runShape(Complex<Double>.self, d, shape, specs, policy, cores, &done, total)
+                }
+                let withPeaks = rows.map { report.annotate($0, cpu: rows.first { $0.backend == "cpu" }) }
+                for r in withPeaks { report.printRow(r) }
+                results += withPeaks
+            }
+        }
+        progress("done: \(results.count) rows")
+        report.printSummary(results)
+
+        if let json {
+            try report.json(results).render().appending("\n").write(toFile: json, atomically: true, encoding: .utf8)
+            print("JSON written to \(json)")
+        }
+        if let csv {
+            try report.csv(results).write(toFile: csv, atomically: true, encoding: .utf8)
+            print("CSV written to \(csv)")
+        }
+        if results.contains(where: { $0.status == .fail || $0.status == .error }) {
+            throw ExitCode(2)
+        }
+    }
+
+    /// The backends for element type `T`, in table order.
+    func plan<T: LUScalar>(_: T.Type, probe: Result<OpenCLProbe, ProbeError>) throws -> [BackendSpec] {
+        let devices: [CLDeviceInfo]
+        if case let .success(p) = probe { devices = p.devices.map(\.info) } else { devices = [] }
+        func info(_ name: String) -> CLDeviceInfo? {
+            devices.first { "opencl:\($0.name)" == name }
+        }
+        /// What the automatic choice runs for T (a 2 × 2 factorization tells).
+        func automaticName() throws -> String {
+            let f = try luFactorEx(try Tensor<T>.random([1, 2, 2], seed: 0), backend: .automatic)
+            return f.execution?.backend ?? "cpu"
+        }
+        func openCL(_ sub: String?) throws -> BackendSpec {
+            do {
+                let b = try OpenCLBackend(device: sub)
+                return BackendSpec(name: b.name, role: "selected", choice: .custom(b), device: info(b.name))
+            } catch {
+                throw BenchError("backend \(sub.map { "opencl:\($0)" } ?? "opencl") unavailable: \(error)")
+            }
+        }
+
+        var specs = [BackendSpec]()
+        func add(_ s: BackendSpec) {
+            if !specs.contains(where: { $0.name == s.name }) { specs.append(s) }
+        }
+        if let backend {
+            for item in backend.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+                switch item.lowercased() {
+                case "auto", "automatic":
+                    let name = try automaticName()
+                    add(BackendSpec(name: name, role: name == "cpu" ? "automatic+cpu-fallback" : "automatic",
+                                    choice: .automatic, device: info(name)))
+                case "cpu":
+                    add(BackendSpec(name: "cpu", role: "selected", choice: .cpu, device: nil))
+                default:
+                    let choice: BackendChoice
+                    do { choice = try BackendChoice(parsing: item) } catch {
+                        throw BenchError("unknown backend '\(item)' (use auto, cpu, opencl, opencl:<device substring>)")
+                    }
+                    if case let .opencl(sub) = choice { add(try openCL(sub)) }
+                }
+            }
+        } else {
+            let name = try automaticName()
+            if name == "cpu" {
+                add(BackendSpec(name: "cpu", role: "automatic+cpu-fallback", choice: .cpu, device: nil))
+            } else {
+                add(BackendSpec(name: name, role: "automatic", choice: .automatic, device: info(name)))
+                add(BackendSpec(name: "cpu", role: "cpu-fallback", choice: .cpu, device: nil))
+            }
+        }
+        if allBackends {
+            add(BackendSpec(name: "cpu", role: "extra", choice: .cpu, device: nil))
+            var seenNames = Set<String>()
+            for d in devices where seenNames.insert(d.name).inserted {
+                guard !specs.contains(where: { $0.name == "opencl:\(d.name)" }) else { continue }
+                do {
+                    let b = try OpenCLBackend(device: d.name)
+                    add(BackendSpec(name: b.name, role: "extra", choice: .custom(b), device: info(b.name) ?? d))
+                } catch {
+                    progress("note: OpenCL device \(d.name) unusable: \(error)")
+                }
+            }
+        }
+        return specs
+    }
+
+    /// Every backend on one shape (the inputs are made once and shared).
+    func runShape<T: LUScalar>(_: T.Type, _ d: DType, _ shape: Shape, _ specs: [BackendSpec], _ policy: TimingPolicy,
+                               _ threads: Int, _ done: inout Int, _ total: Int) throws -> [RowResult] {
+        let a = try Tensor<T>.random([shape.batch, shape.m, shape.n], seed: 1)
+        let g = try Tensor<T>.random([shape.batch, shape.m, shape.n], seed: 2)
+        var rows = [RowResult]()
+        for s in specs {
+            done += 1
+            progress("[\(done)/\(total)] \(d.rawValue) \(shape) on \(s.name)")
+            let t0 = now()
+            let r = Measure.row(T.self, dtype: d, shape: shape, spec: s, a: a, grad: g, policy: policy, threads: threads,
+                                residualFactor: residualFactor)
+            progress("        \(r.status.rawValue) in \(String(format: "%.1f", now() - t0)) s")
+            rows.append(r)
+        }
+        return rows
+    }
+}
+
+/// A line on stderr.
+func progress(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
