@@ -116,7 +116,9 @@ func argumentErrors(_ backend: TestBackend) throws {
 
 /// CI installs PoCL, so the OpenCL suites must not be skipped there.
 @Test func openCLIsPresentInCI() {
-    if ProcessInfo.processInfo.environment["CI"] != nil {
+    let env = ProcessInfo.processInfo.environment
+    // .ci/run's second pass hides every ICD on purpose (OCL_ICD_VENDORS).
+    if env["CI"] != nil && env["OCL_ICD_VENDORS"] == nil {
         #expect(TestBackend.openCLAvailable, "CI must run the suite on PoCL")
     }
 }
