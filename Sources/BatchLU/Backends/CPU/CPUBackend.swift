@@ -11,7 +11,7 @@ public struct CPUTuning: Sendable, Equatable {
     public var nativeFactorMaxN: Int = 32
     /// Triangular solves, triangular multiplies and products whose dimensions
     /// are all at most this run as native loops; larger ones call BLAS.
-    public var nativeBLASMaxN: Int = 32
+    public var nativeBLASMaxN: Int = 8
     /// Panel width of the unpivoted blocked factorization.
     public var blockSize: Int = 32
     /// A batch smaller than the core count whose matrices are at least this

@@ -107,14 +107,21 @@ enum Native {
                 }
             }
         } else {
-            // x op(A) = b per row: op(A) upper → columns ascending.
+            // x op(A) = b per row: op(A) upper → columns ascending. For a
+            // (conjugate-)transposed A, op(A)[p][j] = A[j][p]: row j of A is
+            // contiguous, so the inner product runs along it.
             for r in 0..<m {
                 let br = b + r * ldb
                 for t in 0..<n {
                     let j = lower ? n - 1 - t : t
                     var s = br[j]
                     let range = lower ? (j + 1)..<n : 0..<j
-                    for p in range { s = s - br[p] * opA(a, lda, p, j, trans) }
+                    let aj = a + j * lda
+                    switch trans {
+                    case .none: for p in range { s = s - br[p] * a[p * lda + j] }
+                    case .transpose: for p in range { s = s - br[p] * aj[p] }
+                    case .adjoint: for p in range { s = s - br[p] * aj[p].conj }
+                    }
                     br[j] = unit ? s : s / opA(a, lda, j, j, trans)
                 }
             }
@@ -157,7 +164,12 @@ enum Native {
                     let j = lower ? t : n - 1 - t
                     var s: T = unit ? br[j] : br[j] * opA(a, lda, j, j, trans)
                     let range = lower ? (j + 1)..<n : 0..<j
-                    for p in range { s = s + br[p] * opA(a, lda, p, j, trans) }
+                    let aj = a + j * lda
+                    switch trans {
+                    case .none: for p in range { s = s + br[p] * a[p * lda + j] }
+                    case .transpose: for p in range { s = s + br[p] * aj[p] }
+                    case .adjoint: for p in range { s = s + br[p] * aj[p].conj }
+                    }
                     br[j] = s
                 }
             }
