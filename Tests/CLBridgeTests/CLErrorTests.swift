@@ -39,3 +39,21 @@ import Testing
     }
     #expect(released == nil, "CL objects leaked")
 }
+
+/// A launch's event can be waited on and profiled; timestamps are ordered.
+@Test func eventProfiling() throws {
+    guard let device = (try? CLDevice.all())?.first else { return }
+    let ctx = try CLContext(device: device)
+    let prog = try ctx.program(source: "__kernel void fill(__global float* x) { x[get_global_id(0)] = 1.0f; }", options: "")
+    let buf = try ctx.buffer(bytes: 4 * 1024)
+    let k = try prog.kernel("fill")
+    try k.args(.buffer(buf))
+    let ev = try k.launchWithEvent(on: ctx, global: [1024], local: [64])
+    try ev.wait()
+    let p = try ev.profile()
+    #expect(p.queued <= p.submitted && p.submitted <= p.started && p.started <= p.ended)
+    #expect(try ev.seconds() >= 0)
+    var out = [Float](repeating: 0, count: 1024)
+    try out.withUnsafeMutableBytes { try buf.read(into: $0.baseAddress!, bytes: 4096) }
+    #expect(out.allSatisfy { $0 == 1 })
+}
