@@ -77,8 +77,12 @@ public struct CLError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The one checking funnel every `cl*` call goes through.
+/// The one checking funnel every `cl*` call goes through. Inside CLBridge,
+/// calls go through `clCall`, which consults ``CLFaultInjection`` before
+/// calling the driver; a status checked here after the call was made can
+/// still be replaced by an injected failure (thread or process scope).
 @inline(__always)
 public func clCheck(_ status: Int32, _ call: @autoclosure () -> String) throws {
     if status != CL_SUCCESS { throw CLError(status: status, call: call()) }
+    if let injected = CLFaultInjection.intercept(call(), context: nil) { throw CLError(status: injected, call: call()) }
 }

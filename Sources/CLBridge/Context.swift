@@ -12,24 +12,36 @@ public enum CLLiveObjects {
 
 /// One context and one in-order command queue on one device. Owns both
 /// handles and releases them in `deinit`. OpenCL contexts and queues are
-/// thread-safe (OpenCL 1.2 §A.2), hence `@unchecked Sendable`.
+/// thread-safe (OpenCL 1.2 §A.2), and the Swift state is immutable apart
+/// from an atomic counter, hence `@unchecked Sendable`.
 public final class CLContext: @unchecked Sendable {
     public let device: CLDevice
     public let context: cl_context
     public let queue: cl_command_queue
+    /// Programs, kernels and buffers of this context alive now.
+    let children = Atomic<Int>(0)
 
     public init(device: CLDevice) throws {
         self.device = device
         var st: cl_int = 0
         var dev: cl_device_id? = device.id
+        try clInjected("clCreateContext")
         guard let ctx = clCreateContext(nil, 1, &dev, nil, nil, &st) else {
             throw CLError(status: st == CL_SUCCESS ? CL_INVALID_CONTEXT : st, call: "clCreateContext")
         }
-        try clCheck(st, "clCreateContext")
-        guard let q = clCreateCommandQueue(ctx, device.id, cl_command_queue_properties(CL_QUEUE_PROFILING_ENABLE), &st),
-              st == CL_SUCCESS else {
+        guard st == CL_SUCCESS else {
             clReleaseContext(ctx)
-            throw CLError(status: st, call: "clCreateCommandQueue")
+            throw CLError(status: st, call: "clCreateContext")
+        }
+        do { try clInjected("clCreateCommandQueue") } catch {
+            clReleaseContext(ctx)
+            throw error
+        }
+        let q = clCreateCommandQueue(ctx, device.id, cl_command_queue_properties(CL_QUEUE_PROFILING_ENABLE), &st)
+        guard let q, st == CL_SUCCESS else {
+            if let q { clReleaseCommandQueue(q) }
+            clReleaseContext(ctx)
+            throw CLError(status: st == CL_SUCCESS ? CL_INVALID_COMMAND_QUEUE : st, call: "clCreateCommandQueue")
         }
         context = ctx
         queue = q
@@ -44,8 +56,24 @@ public final class CLContext: @unchecked Sendable {
         CLLiveObjects.released()
     }
 
+    /// Programs, kernels and buffers created on this context and not yet
+    /// released (a per-context slice of ``CLLiveObjects``, for leak checks).
+    public var liveObjects: Int { children.load(ordering: .relaxed) }
+
+    /// The driver's reference count of the context (`CL_CONTEXT_REFERENCE_COUNT`):
+    /// drivers retain the context for every object made from it, so a count
+    /// back at its earlier value shows that no driver object of this context
+    /// leaked. -1 if the query fails. (The spec calls the value immediately
+    /// stale; use it only when no other thread uses this context.)
+    @_spi(Testing) public var referenceCount: Int {
+        let v = try? infoValue(cl_uint.self) {
+            clGetContextInfo(context, cl_context_info(CL_CONTEXT_REFERENCE_COUNT), $0, $1, $2)
+        }
+        return v.map { Int($0) } ?? -1
+    }
+
     /// Blocks until every enqueued command has finished.
-    public func finish() throws { try clCheck(clFinish(queue), "clFinish") }
+    public func finish() throws { try clCall("clFinish", context: self) { clFinish(queue) } }
 
     /// Builds a program from source; a failure carries the build log.
     public func program(source: String, options: String) throws -> CLProgram {
@@ -65,16 +93,21 @@ public final class CLProgram: @unchecked Sendable {
     init(context: CLContext, source: String, options: String) throws {
         self.context = context
         var st: cl_int = 0
+        try clInjected("clCreateProgramWithSource", context: context)
         let prog: cl_program? = source.withCString { cs in
             var p: UnsafePointer<CChar>? = cs
             var len = strlen(cs)
             return clCreateProgramWithSource(context.context, 1, &p, &len, &st)
         }
-        guard let prog, st == CL_SUCCESS else { throw CLError(status: st, call: "clCreateProgramWithSource") }
+        guard let prog, st == CL_SUCCESS else {
+            if let prog { clReleaseProgram(prog) }
+            throw CLError(status: st == CL_SUCCESS ? CL_INVALID_PROGRAM : st, call: "clCreateProgramWithSource")
+        }
         var dev: cl_device_id? = context.device.id
-        let bst = clBuildProgram(prog, 1, &dev, options, nil, nil)
+        let injected = CLFaultInjection.intercept("clBuildProgram", context: context)
+        let bst = injected ?? clBuildProgram(prog, 1, &dev, options, nil, nil)
         if bst != CL_SUCCESS {
-            let log = (try? infoString {
+            let log = injected != nil ? "(failure injected by CLFaultInjection)" : (try? infoString {
                 clGetProgramBuildInfo(prog, context.device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
             }) ?? ""
             clReleaseProgram(prog)
@@ -82,11 +115,13 @@ public final class CLProgram: @unchecked Sendable {
         }
         program = prog
         CLLiveObjects.created()
+        context.children.add(1, ordering: .relaxed)
     }
 
     deinit {
         clReleaseProgram(program)
         CLLiveObjects.released()
+        context.children.subtract(1, ordering: .relaxed)
     }
 
     public func kernel(_ name: String) throws -> CLKernel { try CLKernel(program: self, name: name) }
@@ -100,36 +135,47 @@ public final class CLKernel {
 
     init(program: CLProgram, name: String) throws {
         var st: cl_int = 0
-        guard let k = clCreateKernel(program.program, name, &st), st == CL_SUCCESS else {
-            throw CLError(status: st, call: "clCreateKernel(\(name))")
+        try clInjected("clCreateKernel(\(name))", context: program.context)
+        let k = clCreateKernel(program.program, name, &st)
+        guard let k, st == CL_SUCCESS else {
+            if let k { clReleaseKernel(k) }
+            throw CLError(status: st == CL_SUCCESS ? CL_INVALID_KERNEL : st, call: "clCreateKernel(\(name))")
         }
         kernel = k
         self.program = program
         self.name = name
         CLLiveObjects.created()
+        program.context.children.add(1, ordering: .relaxed)
     }
 
     deinit {
         clReleaseKernel(kernel)
         CLLiveObjects.released()
+        program.context.children.subtract(1, ordering: .relaxed)
     }
 
     /// Sets argument `index` to a plain value (an integer or floating-point scalar).
     public func set<V>(_ index: Int, _ value: V) throws {
-        var v = value
-        try clCheck(clSetKernelArg(kernel, cl_uint(index), MemoryLayout<V>.size, &v), "clSetKernelArg(\(name), \(index))")
+        try withUnsafeBytes(of: value) { p in
+            try clCall("clSetKernelArg(\(name), \(index))", context: program.context) {
+                clSetKernelArg(kernel, cl_uint(index), p.count, p.baseAddress)
+            }
+        }
     }
 
     /// Sets argument `index` to a buffer.
     public func set(_ index: Int, _ buffer: CLBuffer) throws {
         var m: cl_mem? = buffer.mem
-        try clCheck(clSetKernelArg(kernel, cl_uint(index), MemoryLayout<cl_mem>.size, &m),
-                    "clSetKernelArg(\(name), \(index))")
+        try clCall("clSetKernelArg(\(name), \(index))", context: program.context) {
+            clSetKernelArg(kernel, cl_uint(index), MemoryLayout<cl_mem>.size, &m)
+        }
     }
 
     /// Sets argument `index` to `bytes` of local memory.
     public func setLocal(_ index: Int, bytes: Int) throws {
-        try clCheck(clSetKernelArg(kernel, cl_uint(index), bytes, nil), "clSetKernelArg(\(name), \(index), local)")
+        try clCall("clSetKernelArg(\(name), \(index), local)", context: program.context) {
+            clSetKernelArg(kernel, cl_uint(index), bytes, nil)
+        }
     }
 
     /// Sets all arguments in order.
@@ -140,8 +186,10 @@ public final class CLKernel {
             case let .int(x): try set(i, Int32(truncatingIfNeeded: x))
             case let .long(x): try set(i, Int64(x))
             case let .local(bytes): try setLocal(i, bytes: bytes)
-            case let .bytes(raw): try raw.withUnsafeBytes {
-                try clCheck(clSetKernelArg(kernel, cl_uint(i), $0.count, $0.baseAddress), "clSetKernelArg(\(name), \(i))")
+            case let .bytes(raw): try raw.withUnsafeBytes { p in
+                try clCall("clSetKernelArg(\(name), \(i))", context: program.context) {
+                    clSetKernelArg(kernel, cl_uint(i), p.count, p.baseAddress)
+                }
             }
             }
         }
@@ -149,11 +197,14 @@ public final class CLKernel {
 
     /// Enqueues an NDRange launch (1–3 dimensions). `local` nil lets the driver pick.
     public func launch(on ctx: CLContext, global: [Int], local: [Int]? = nil) throws {
-        var g = global
-        var l = local ?? []
-        try clCheck(clEnqueueNDRangeKernel(ctx.queue, kernel, cl_uint(g.count), nil, &g,
-                                           local == nil ? nil : UnsafePointer(&l), 0, nil, nil),
-                    "clEnqueueNDRangeKernel(\(name))")
+        try global.withUnsafeBufferPointer { g in
+            try (local ?? []).withUnsafeBufferPointer { l in
+                try clCall("clEnqueueNDRangeKernel(\(name))", context: ctx) {
+                    clEnqueueNDRangeKernel(ctx.queue, kernel, cl_uint(g.count), nil, g.baseAddress,
+                                           local == nil ? nil : l.baseAddress, 0, nil, nil)
+                }
+            }
+        }
     }
 }
 
@@ -178,39 +229,46 @@ public final class CLBuffer: @unchecked Sendable {
 
     init(context: CLContext, bytes: Int) throws {
         var st: cl_int = 0
-        guard let m = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), max(bytes, 1), nil, &st),
-              st == CL_SUCCESS else {
-            throw CLError(status: st, call: "clCreateBuffer(\(bytes) bytes)")
+        try clInjected("clCreateBuffer(\(bytes) bytes)", context: context)
+        let m = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), max(bytes, 1), nil, &st)
+        guard let m, st == CL_SUCCESS else {
+            if let m { clReleaseMemObject(m) }
+            throw CLError(status: st == CL_SUCCESS ? CL_INVALID_MEM_OBJECT : st, call: "clCreateBuffer(\(bytes) bytes)")
         }
         mem = m
         self.bytes = bytes
         self.context = context
         CLLiveObjects.created()
+        context.children.add(1, ordering: .relaxed)
     }
 
     deinit {
         clReleaseMemObject(mem)
         CLLiveObjects.released()
+        context.children.subtract(1, ordering: .relaxed)
     }
 
     /// Blocking write of `count` bytes from `src` at byte `offset`.
     public func write(from src: UnsafeRawPointer, bytes count: Int, offset: Int = 0) throws {
         if count == 0 { return }
-        try clCheck(clEnqueueWriteBuffer(context.queue, mem, cl_bool(CL_TRUE), offset, count, src, 0, nil, nil),
-                    "clEnqueueWriteBuffer")
+        try clCall("clEnqueueWriteBuffer", context: context) {
+            clEnqueueWriteBuffer(context.queue, mem, cl_bool(CL_TRUE), offset, count, src, 0, nil, nil)
+        }
     }
 
     /// Blocking read of `count` bytes into `dst` from byte `offset`.
     public func read(into dst: UnsafeMutableRawPointer, bytes count: Int, offset: Int = 0) throws {
         if count == 0 { return }
-        try clCheck(clEnqueueReadBuffer(context.queue, mem, cl_bool(CL_TRUE), offset, count, dst, 0, nil, nil),
-                    "clEnqueueReadBuffer")
+        try clCall("clEnqueueReadBuffer", context: context) {
+            clEnqueueReadBuffer(context.queue, mem, cl_bool(CL_TRUE), offset, count, dst, 0, nil, nil)
+        }
     }
 
     /// Copies `count` bytes from another buffer on the device.
     public func copy(from src: CLBuffer, bytes count: Int, srcOffset: Int = 0, dstOffset: Int = 0) throws {
         if count == 0 { return }
-        try clCheck(clEnqueueCopyBuffer(context.queue, src.mem, mem, srcOffset, dstOffset, count, 0, nil, nil),
-                    "clEnqueueCopyBuffer")
+        try clCall("clEnqueueCopyBuffer", context: context) {
+            clEnqueueCopyBuffer(context.queue, src.mem, mem, srcOffset, dstOffset, count, 0, nil, nil)
+        }
     }
 }

@@ -42,12 +42,15 @@ public final class CLEvent: @unchecked Sendable {
 extension CLKernel {
     /// Like ``launch(on:global:local:)``, returning the launch's event.
     public func launchWithEvent(on ctx: CLContext, global: [Int], local: [Int]? = nil) throws -> CLEvent {
-        var g = global
-        var l = local ?? []
         var ev: cl_event?
-        try clCheck(clEnqueueNDRangeKernel(ctx.queue, kernel, cl_uint(g.count), nil, &g,
-                                           local == nil ? nil : UnsafePointer(&l), 0, nil, &ev),
-                    "clEnqueueNDRangeKernel(\(name))")
+        try global.withUnsafeBufferPointer { g in
+            try (local ?? []).withUnsafeBufferPointer { l in
+                try clCall("clEnqueueNDRangeKernel(\(name))", context: ctx) {
+                    clEnqueueNDRangeKernel(ctx.queue, kernel, cl_uint(g.count), nil, g.baseAddress,
+                                           local == nil ? nil : l.baseAddress, 0, nil, &ev)
+                }
+            }
+        }
         guard let ev else { throw CLError(status: CL_INVALID_EVENT, call: "clEnqueueNDRangeKernel(\(name))") }
         return CLEvent(ev)
     }

@@ -13,10 +13,10 @@ public struct CLPlatform: @unchecked Sendable, Equatable {
     /// thrown as a ``CLError``.
     public static func all() throws -> [CLPlatform] {
         var count: cl_uint = 0
-        try clCheck(clGetPlatformIDs(0, nil, &count), "clGetPlatformIDs")
+        try clCall("clGetPlatformIDs") { clGetPlatformIDs(0, nil, &count) }
         if count == 0 { return [] }
         var ids = [cl_platform_id?](repeating: nil, count: Int(count))
-        try clCheck(clGetPlatformIDs(count, &ids, nil), "clGetPlatformIDs")
+        try clCall("clGetPlatformIDs") { clGetPlatformIDs(count, &ids, nil) }
         return try ids.compactMap { $0 }.map { id in
             CLPlatform(id: id,
                        name: try infoString { clGetPlatformInfo(id, cl_platform_info(CL_PLATFORM_NAME), $0, $1, $2) },
@@ -28,11 +28,14 @@ public struct CLPlatform: @unchecked Sendable, Equatable {
     /// The platform's devices (all types). A platform with none returns `[]`.
     public func devices() throws -> [CLDevice] {
         var count: cl_uint = 0
-        let st = clGetDeviceIDs(id, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count)
-        if st == CL_DEVICE_NOT_FOUND || count == 0 { return [] }
-        try clCheck(st, "clGetDeviceIDs")
+        let st = CLFaultInjection.intercept("clGetDeviceIDs", context: nil)
+            ?? clGetDeviceIDs(id, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count)
+        // No device is an empty list; any other failure (CL_DEVICE_NOT_AVAILABLE, ...) is an error.
+        if st == CL_DEVICE_NOT_FOUND { return [] }
+        if st != CL_SUCCESS { throw CLError(status: st, call: "clGetDeviceIDs") }
+        if count == 0 { return [] }
         var ids = [cl_device_id?](repeating: nil, count: Int(count))
-        try clCheck(clGetDeviceIDs(id, cl_device_type(CL_DEVICE_TYPE_ALL), count, &ids, nil), "clGetDeviceIDs")
+        try clCall("clGetDeviceIDs") { clGetDeviceIDs(id, cl_device_type(CL_DEVICE_TYPE_ALL), count, &ids, nil) }
         return try ids.compactMap { $0 }.map { try CLDevice(id: $0, platform: self) }
     }
 }
@@ -105,7 +108,15 @@ public struct CLDevice: @unchecked Sendable, Equatable {
     public static func == (a: CLDevice, b: CLDevice) -> Bool { a.id == b.id }
 
     /// Every device of every platform; `[]` when the loader finds no platform.
+    /// A platform whose devices cannot be listed is skipped when another one
+    /// lists devices (one broken ICD does not hide the others); if none
+    /// does, the first such error is thrown.
     public static func all() throws -> [CLDevice] {
-        try CLPlatform.all().flatMap { try $0.devices() }
+        var devices: [CLDevice] = [], firstError: Error?
+        for platform in try CLPlatform.all() {
+            do { devices += try platform.devices() } catch { firstError = firstError ?? error }
+        }
+        if devices.isEmpty, let firstError { throw firstError }
+        return devices
     }
 }
