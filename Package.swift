@@ -40,9 +40,11 @@ let package = Package(
                            .product(name: "ComplexModule", package: "swift-numerics"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(name: "batchlu-soak",
+                          dependencies: ["BatchLU", .product(name: "ComplexModule", package: "swift-numerics")]),
 
         .testTarget(name: "BatchLUTests",
-                    dependencies: ["BatchLU", "COpenBLAS", "CLAPACKE",
+                    dependencies: ["BatchLU", "CLBridge", "Kernels", "COpenBLAS", "CLAPACKE",
                                    .product(name: "ComplexModule", package: "swift-numerics")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLBridgeTests", dependencies: ["CLBridge"]),

@@ -104,7 +104,7 @@ enum BackendResolver {
                     LogOnce.warning("BatchLU: \(gpu.name) has no cl_khr_fp64; \(T.typeName) runs on the CPU backend")
                     return cpu
                 }
-                return gpu
+                return OpenCLWithCPUFallback(gpu, cpu: cpu)
             }
             return cpu
         }

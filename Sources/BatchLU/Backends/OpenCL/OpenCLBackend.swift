@@ -27,17 +27,23 @@ public struct OpenCLBackend: LUBackend {
     /// - Throws: ``BatchLUError/backendUnavailable(backend:reason:)`` when
     ///   there is no platform, no device, or no matching device.
     public init(device substring: String? = nil, table: DispatchTable? = nil) throws {
+        try self.init(device: substring, table: table, isolated: false)
+    }
+
+    /// `isolated`: a runtime of its own (fresh context, empty program cache)
+    /// instead of the process-wide one of the device; for tests.
+    init(device substring: String?, table: DispatchTable?, isolated: Bool) throws {
         let what = substring.map { "opencl:\($0)" } ?? "opencl"
         let devices: [CLDevice]
         do { devices = try OpenCLRuntime.devices() } catch {
-            throw BatchLUError.backendUnavailable(backend: what, reason: "no OpenCL platform: \(error)")
+            throw BatchLUError.backendUnavailable(backend: what, reason: "cannot list OpenCL devices: \(error)")
         }
         let match = devices.first { d in substring.map { d.name.localizedLowercase.contains($0.lowercased()) } ?? true }
         guard let dev = match else {
             throw BatchLUError.backendUnavailable(
                 backend: what, reason: "no OpenCL device matches; devices: \(devices.map(\.name))")
         }
-        do { runtime = try OpenCLRuntime.shared(dev) } catch {
+        do { runtime = try isolated ? OpenCLRuntime.isolated(dev) : OpenCLRuntime.shared(dev) } catch {
             throw BatchLUError.backendUnavailable(backend: what, reason: "\(error)")
         }
         self.table = table ?? DispatchTable.row(for: dev)

@@ -28,6 +28,13 @@ final class OpenCLRuntime: Sendable {
         }
     }
 
+    /// A runtime of its own for `device`: a fresh context and an empty
+    /// program cache, shared with nobody (tests use it to observe builds,
+    /// faults and releases on one context).
+    static func isolated(_ device: CLDevice) throws -> OpenCLRuntime {
+        try OpenCLRuntime(device: device)
+    }
+
     /// The LU program for `T`, compiled once.
     func program<T: LUScalar>(_: T.Type) throws -> CLProgram {
         try programs.program(context, files: KernelSources.luProgramFiles, options: T.clOptions)
