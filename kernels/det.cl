@@ -1,11 +1,12 @@
 // Determinants from packed factors, one work-item per n x n matrix:
 // det = sign(P) * prod diag(U); slogdet = (sign or phase, sum log|U_ii|).
-__kernel void det_batched(__global const scalar_t* LU, __global const int* ipiv, int n, long count,
+// Matrix b of the outputs reads factors number `first + b`.
+__kernel void det_batched(__global const scalar_t* LU, __global const int* ipiv, int n, long first, long count,
                           __global scalar_t* det, __global scalar_t* sign, __global real_t* logabs) {
     const long b = get_global_id(0);
     if (b >= count) return;
-    __global const scalar_t* a = LU + b * (long)n * n;
-    __global const int* p = ipiv + b * n;
+    __global const scalar_t* a = LU + (first + b) * (long)n * n;
+    __global const int* p = ipiv + (first + b) * n;
     bool odd = false;
     for (int i = 0; i < n; ++i) if (p[i] != i + 1) odd = !odd;
     scalar_t d = odd ? -ONE : ONE;

@@ -3,11 +3,12 @@
 // perm[i] of A, so P[perm[i], i] = 1.
 
 // One work-item per matrix: perm from the interchanges, applied in order.
-__kernel void perm_from_pivots(__global const int* ipiv, __global int* perm, int m, int k, long count) {
+// Output b reads the pivots of factors number `first + b`.
+__kernel void perm_from_pivots(__global const int* ipiv, __global int* perm, int m, int k, long first, long count) {
     const long b = get_global_id(0);
     if (b >= count) return;
     __global int* p = perm + b * m;
-    __global const int* v = ipiv + b * k;
+    __global const int* v = ipiv + (first + b) * k;
     for (int i = 0; i < m; ++i) p[i] = i;
     for (int i = 0; i < k; ++i) {
         const int r = v[i] - 1;
@@ -18,11 +19,11 @@ __kernel void perm_from_pivots(__global const int* ipiv, __global int* perm, int
 // global = (max(m, n) padded, max(m, k) padded, batch): each work-item writes
 // the entries (i, j) it owns of P, L and U.
 __kernel void unpack(__global const scalar_t* LU, __global const int* perm,
-                     __global scalar_t* P, __global scalar_t* L, __global scalar_t* U, int m, int n) {
+                     __global scalar_t* P, __global scalar_t* L, __global scalar_t* U, int m, int n, long first) {
     const int j = get_global_id(0), i = get_global_id(1);
     const long b = get_global_id(2);
     const int k = min(m, n);
-    __global const scalar_t* a = LU + b * (long)m * n;
+    __global const scalar_t* a = LU + (first + b) * (long)m * n;
     if (i < m && j < m) P[b * (long)m * m + i * m + j] = (perm[b * m + j] == i) ? ONE : ZERO;
     if (i < m && j < k) L[b * (long)m * k + i * k + j] = i > j ? a[i * n + j] : (i == j ? ONE : ZERO);
     if (i < k && j < n) U[b * (long)k * n + i * n + j] = i <= j ? a[i * n + j] : ZERO;

@@ -216,12 +216,13 @@ inline scalar_t s_div(scalar_t a, scalar_t b) {
         "det.cl": #"""
 // Determinants from packed factors, one work-item per n x n matrix:
 // det = sign(P) * prod diag(U); slogdet = (sign or phase, sum log|U_ii|).
-__kernel void det_batched(__global const scalar_t* LU, __global const int* ipiv, int n, long count,
+// Matrix b of the outputs reads factors number `first + b`.
+__kernel void det_batched(__global const scalar_t* LU, __global const int* ipiv, int n, long first, long count,
                           __global scalar_t* det, __global scalar_t* sign, __global real_t* logabs) {
     const long b = get_global_id(0);
     if (b >= count) return;
-    __global const scalar_t* a = LU + b * (long)n * n;
-    __global const int* p = ipiv + b * n;
+    __global const scalar_t* a = LU + (first + b) * (long)n * n;
+    __global const int* p = ipiv + (first + b) * n;
     bool odd = false;
     for (int i = 0; i < n; ++i) if (p[i] != i + 1) odd = !odd;
     scalar_t d = odd ? -ONE : ONE;
@@ -392,11 +393,12 @@ __kernel void getrf_panel(__global scalar_t* A, __global int* ipiv, __global int
 // perm[i] of A, so P[perm[i], i] = 1.
 
 // One work-item per matrix: perm from the interchanges, applied in order.
-__kernel void perm_from_pivots(__global const int* ipiv, __global int* perm, int m, int k, long count) {
+// Output b reads the pivots of factors number `first + b`.
+__kernel void perm_from_pivots(__global const int* ipiv, __global int* perm, int m, int k, long first, long count) {
     const long b = get_global_id(0);
     if (b >= count) return;
     __global int* p = perm + b * m;
-    __global const int* v = ipiv + b * k;
+    __global const int* v = ipiv + (first + b) * k;
     for (int i = 0; i < m; ++i) p[i] = i;
     for (int i = 0; i < k; ++i) {
         const int r = v[i] - 1;
@@ -407,11 +409,11 @@ __kernel void perm_from_pivots(__global const int* ipiv, __global int* perm, int
 // global = (max(m, n) padded, max(m, k) padded, batch): each work-item writes
 // the entries (i, j) it owns of P, L and U.
 __kernel void unpack(__global const scalar_t* LU, __global const int* perm,
-                     __global scalar_t* P, __global scalar_t* L, __global scalar_t* U, int m, int n) {
+                     __global scalar_t* P, __global scalar_t* L, __global scalar_t* U, int m, int n, long first) {
     const int j = get_global_id(0), i = get_global_id(1);
     const long b = get_global_id(2);
     const int k = min(m, n);
-    __global const scalar_t* a = LU + b * (long)m * n;
+    __global const scalar_t* a = LU + (first + b) * (long)m * n;
     if (i < m && j < m) P[b * (long)m * m + i * m + j] = (perm[b * m + j] == i) ? ONE : ZERO;
     if (i < m && j < k) L[b * (long)m * k + i * k + j] = i > j ? a[i * n + j] : (i == j ? ONE : ZERO);
     if (i < k && j < n) U[b * (long)k * n + i * n + j] = i <= j ? a[i * n + j] : ZERO;

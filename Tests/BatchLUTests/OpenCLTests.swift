@@ -83,3 +83,29 @@ func tenMillionTinyMatrices() throws {
     #expect(f.info == ref.info)
     #expect(relErr(f.lu.elements, ref.lu.elements) < 1e-5)
 }
+
+/// Factors larger than one chunk: solve (with a broadcast map), det, slogdet
+/// and unpack upload per chunk and agree with the CPU.
+@Test(.enabled(if: TestBackend.openCLAvailable))
+func chunkedSolveDetUnpack() throws {
+    var be = try OpenCLBackend()
+    be.chunkBytesLimit = 4 * 1024
+    let a: Tensor<Double> = try wellConditioned([6, 12, 12], seed: 8)   // 1152 B per matrix
+    let b = try Tensor<Double>.random([2, 6, 12, 3], seed: 9)
+    let f = try luFactorEx(a, backend: .custom(be))
+    #expect(f.device == nil)
+    let cpu = try luFactorEx(a, backend: .cpu)
+    let x = try luSolve(f, b, backend: .custom(be))
+    #expect(relErr(x.elements, try luSolve(cpu, b, backend: .cpu).elements) < 1e-12)
+    let bb = try Tensor<Double>.random([5, 1, 12, 2], seed: 10)   // broadcasts to [5, 6]
+    let xa = try luSolve(f, bb, adjoint: true, backend: .custom(be))
+    #expect(relErr(xa.elements, try luSolve(cpu, bb, adjoint: true, backend: .cpu).elements) < 1e-12)
+    #expect(relErr(try det(f, backend: .custom(be)).elements, try det(cpu, backend: .cpu).elements) < 1e-12)
+    let (s, l) = try slogdet(f, backend: .custom(be))
+    let (sc, lc) = try slogdet(cpu, backend: .cpu)
+    #expect(s == sc)
+    #expect(relErr(l.elements, lc.elements) < 1e-12)
+    let u = try luUnpack(f, backend: .custom(be)), uc = try luUnpack(cpu, backend: .cpu)
+    #expect(u.permutation == uc.permutation && u.P == uc.P)
+    #expect(relErr(u.L.elements, uc.L.elements) < 1e-12 && relErr(u.U.elements, uc.U.elements) < 1e-12)
+}

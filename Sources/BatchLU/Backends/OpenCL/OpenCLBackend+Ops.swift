@@ -25,6 +25,35 @@ extension OpenCLBackend {
         return (try upload(f.lu.elements), try upload(f.pivots.elements))
     }
 
+    /// Uploads the factors of the matrices `used` (in that order).
+    func uploadFactors<T: LUScalar>(_ f: LUFactors<T>, _ used: [Int]) throws -> (lu: CLBuffer, piv: CLBuffer) {
+        let size = f.rows * f.cols, k = f.k
+        var lu = [T](), piv = [Int32]()
+        lu.reserveCapacity(used.count * size)
+        piv.reserveCapacity(used.count * k)
+        for i in used {
+            lu += f.lu.elements[(i * size)..<((i + 1) * size)]
+            piv += f.pivots.elements[(i * k)..<((i + 1) * k)]
+        }
+        return (try upload(lu), try upload(piv))
+    }
+
+    /// The factor buffers for matrices `r`: the whole (resident or uploaded)
+    /// set when it fits the device in one piece, else just that range.
+    func factorRange<T: LUScalar>(_ f: LUFactors<T>, _ r: Range<Int>, whole: (lu: CLBuffer, piv: CLBuffer)?) throws
+        -> (lu: CLBuffer, piv: CLBuffer, offset: Int) {
+        if let w = whole { return (w.lu, w.piv, r.lowerBound) }
+        let b = try uploadFactors(f, Array(r))
+        return (b.lu, b.piv, 0)
+    }
+
+    /// Whether all of `f`'s factors fit the device at once (then they are
+    /// used whole, resident if this device made them).
+    func wholeFactors<T: LUScalar>(_ f: LUFactors<T>) throws -> (lu: CLBuffer, piv: CLBuffer)? {
+        let bytes = f.rows * f.cols * MemoryLayout<T>.stride
+        return chunks(count: f.batchCount, bytesPerItem: bytes, alive: 2).count == 1 ? try factorBuffers(f) : nil
+    }
+
     // MARK: Forward
 
     public func luFactor<T: LUScalar>(_ a: Tensor<T>, pivot: Bool) throws -> LUFactors<T> {
@@ -125,10 +154,25 @@ extension OpenCLBackend {
         var out = [T]()
         out.reserveCapacity(count * size)
         try withCLErrors {
-            let (luBuf, pivBuf) = try factorBuffers(factors)
-            for r in chunks(count: count, bytesPerItem: size * MemoryLayout<T>.stride, alive: 1) {
+            // Factors too large for one piece are uploaded per chunk of
+            // right-hand sides: only the matrices that chunk uses.
+            let whole = try wholeFactors(factors)
+            let esize = MemoryLayout<T>.stride
+            let per = size * esize + (whole == nil ? n * n * esize + 4 * n : 0)
+            for r in chunks(count: count, bytesPerItem: per, alive: 2) {
                 let xBuf = try upload(Array(b.elements[(r.lowerBound * size)..<(r.upperBound * size)]))
-                let map = try upload(factorIndex[r].map { Int32($0) })
+                let luBuf: CLBuffer, pivBuf: CLBuffer, local: [Int32]
+                if let w = whole {
+                    (luBuf, pivBuf) = w
+                    local = factorIndex[r].map { Int32($0) }
+                } else {
+                    let used = Array(Set(factorIndex[r])).sorted()
+                    var position = [Int: Int32]()
+                    for (i, f) in used.enumerated() { position[f] = Int32(i) }
+                    (luBuf, pivBuf) = try uploadFactors(factors, used)
+                    local = factorIndex[r].map { position[$0] ?? 0 }
+                }
+                let map = try upload(local)
                 let lu = MatRef(buf: luBuf, stride: n * n, ld: n), x = MatRef(buf: xBuf, stride: size, ld: nrhs)
                 if !adjoint {
                     try swapRows(T.self, prog, x: xBuf, stride: size, cols: nrhs, ipiv: pivBuf, k: n, reverse: false,
@@ -237,24 +281,33 @@ extension OpenCLBackend {
         let m = factors.rows, n = factors.cols, k = factors.k, count = factors.batchCount, batch = factors.batchShape
         if count == 0 || m == 0 || n == 0 { return try HostLU.unpack(factors) }
         let prog = try program(T.self)
+        let esize = MemoryLayout<T>.stride
         return try withCLErrors {
-            let (luBuf, pivBuf) = try factorBuffers(factors)
-            let esize = MemoryLayout<T>.stride
-            let permBuf = try ctx.buffer(bytes: count * m * 4)
-            let pBuf = try ctx.buffer(bytes: count * m * m * esize)
-            let lBuf = try ctx.buffer(bytes: count * m * k * esize)
-            let uBuf = try ctx.buffer(bytes: count * k * n * esize)
-            let pk = try prog.kernel("perm_from_pivots")
-            try pk.args(.buffer(pivBuf), .buffer(permBuf), .int(m), .int(k), .long(count))
-            try pk.launch(on: ctx, global: [pad(count, 16)], local: [16])
-            let uk = try prog.kernel("unpack")
-            try uk.args(.buffer(luBuf), .buffer(permBuf), .buffer(pBuf), .buffer(lBuf), .buffer(uBuf), .int(m), .int(n))
-            try uk.launch(on: ctx, global: [pad(max(m, n), 8), pad(m, 8), count], local: [8, 8, 1])
-            return LUUnpacked(
-                P: Tensor(unchecked: batch + [m, m], elements: try download(pBuf, count: count * m * m, as: T.self, zero: .zero)),
-                L: Tensor(unchecked: batch + [m, k], elements: try download(lBuf, count: count * m * k, as: T.self, zero: .zero)),
-                U: Tensor(unchecked: batch + [k, n], elements: try download(uBuf, count: count * k * n, as: T.self, zero: .zero)),
-                permutation: Tensor(unchecked: batch + [m], elements: try download(permBuf, count: count * m, as: Int32.self, zero: 0)))
+            let whole = try wholeFactors(factors)
+            var P = [T](), L = [T](), U = [T](), perm = [Int32]()
+            let per = (m * m + m * k + k * n + (whole == nil ? m * n : 0)) * esize + 4 * (m + k)
+            for r in chunks(count: count, bytesPerItem: per, alive: 2) {
+                let (luBuf, pivBuf, offset) = try factorRange(factors, r, whole: whole)
+                let permBuf = try ctx.buffer(bytes: r.count * m * 4)
+                let pBuf = try ctx.buffer(bytes: r.count * m * m * esize)
+                let lBuf = try ctx.buffer(bytes: r.count * m * k * esize)
+                let uBuf = try ctx.buffer(bytes: r.count * k * n * esize)
+                let pk = try prog.kernel("perm_from_pivots")
+                try pk.args(.buffer(pivBuf), .buffer(permBuf), .int(m), .int(k), .long(offset), .long(r.count))
+                try pk.launch(on: ctx, global: [pad(r.count, 16)], local: [16])
+                let uk = try prog.kernel("unpack")
+                try uk.args(.buffer(luBuf), .buffer(permBuf), .buffer(pBuf), .buffer(lBuf), .buffer(uBuf), .int(m), .int(n),
+                            .long(offset))
+                try uk.launch(on: ctx, global: [pad(max(m, n), 8), pad(m, 8), r.count], local: [8, 8, 1])
+                P += try download(pBuf, count: r.count * m * m, as: T.self, zero: .zero)
+                L += try download(lBuf, count: r.count * m * k, as: T.self, zero: .zero)
+                U += try download(uBuf, count: r.count * k * n, as: T.self, zero: .zero)
+                perm += try download(permBuf, count: r.count * m, as: Int32.self, zero: 0)
+            }
+            return LUUnpacked(P: Tensor(unchecked: batch + [m, m], elements: P),
+                              L: Tensor(unchecked: batch + [m, k], elements: L),
+                              U: Tensor(unchecked: batch + [k, n], elements: U),
+                              permutation: Tensor(unchecked: batch + [m], elements: perm))
         }
     }
 
@@ -273,16 +326,23 @@ extension OpenCLBackend {
         if count == 0 || n == 0 { return (HostLU.det(f), HostLU.slogdet(f).sign, HostLU.slogdet(f).logAbsDet) }
         let prog = try program(T.self)
         return try withCLErrors {
-            let (luBuf, pivBuf) = try factorBuffers(f)
-            let dBuf = try ctx.buffer(bytes: count * MemoryLayout<T>.stride)
-            let sBuf = try ctx.buffer(bytes: count * MemoryLayout<T>.stride)
-            let lBuf = try ctx.buffer(bytes: count * MemoryLayout<T.RealScalar>.stride)
-            let kern = try prog.kernel("det_batched")
-            try kern.args(.buffer(luBuf), .buffer(pivBuf), .int(n), .long(count), .buffer(dBuf), .buffer(sBuf), .buffer(lBuf))
-            try kern.launch(on: ctx, global: [pad(count, 16)], local: [16])
-            return (Tensor(unchecked: f.batchShape, elements: try download(dBuf, count: count, as: T.self, zero: .zero)),
-                    Tensor(unchecked: f.batchShape, elements: try download(sBuf, count: count, as: T.self, zero: .zero)),
-                    Tensor(unchecked: f.batchShape, elements: try download(lBuf, count: count, as: T.RealScalar.self, zero: 0)))
+            let whole = try wholeFactors(f)
+            var d = [T](), sg = [T](), l = [T.RealScalar]()
+            for r in chunks(count: count, bytesPerItem: n * n * MemoryLayout<T>.stride + 4 * n, alive: 2) {
+                let (luBuf, pivBuf, offset) = try factorRange(f, r, whole: whole)
+                let dBuf = try ctx.buffer(bytes: r.count * MemoryLayout<T>.stride)
+                let sBuf = try ctx.buffer(bytes: r.count * MemoryLayout<T>.stride)
+                let lBuf = try ctx.buffer(bytes: r.count * MemoryLayout<T.RealScalar>.stride)
+                let kern = try prog.kernel("det_batched")
+                try kern.args(.buffer(luBuf), .buffer(pivBuf), .int(n), .long(offset), .long(r.count),
+                              .buffer(dBuf), .buffer(sBuf), .buffer(lBuf))
+                try kern.launch(on: ctx, global: [pad(r.count, 16)], local: [16])
+                d += try download(dBuf, count: r.count, as: T.self, zero: .zero)
+                sg += try download(sBuf, count: r.count, as: T.self, zero: .zero)
+                l += try download(lBuf, count: r.count, as: T.RealScalar.self, zero: 0)
+            }
+            return (Tensor(unchecked: f.batchShape, elements: d), Tensor(unchecked: f.batchShape, elements: sg),
+                    Tensor(unchecked: f.batchShape, elements: l))
         }
     }
 
