@@ -94,7 +94,7 @@ struct OpenCLFaultTests {
                     // Nothing of the failed call survives (commands already enqueued finish first).
                     try ctx.finish()
                     #expect(ctx.liveObjects == live, "\(op) failing at \(call) #\(k) leaked CL objects")
-                    #expect(ctx.referenceCount == refs, "\(op) failing at \(call) #\(k) leaked a driver object")
+                    #expect(settledReferenceCount(ctx, refs) == refs, "\(op) failing at \(call) #\(k) leaked a driver object")
                 }
                 // Without the fault: the same call succeeds and agrees with the CPU.
                 let ok = try perform(op, x, .custom(be), factors: factors)
@@ -156,7 +156,7 @@ extension OpenCLFaultTests {
                 injected += fired
                 #expect(be.runtime.programs.stats.programs == 0, "a failed build was cached")
                 #expect(ctx.liveObjects == 0)
-                #expect(ctx.referenceCount == refs)
+                #expect(settledReferenceCount(ctx, refs) == refs)
             }
             for op in Op.allCases {
                 let factors = op == .factor || op == .det || op == .slogdet ? nil : host
@@ -264,4 +264,19 @@ extension OpenCLFaultTests {
         #expect(r.agrees(with: ref[.det]!, tol: 1e-12))
         print("OpenCLFaultTests: automatic fallback: \(injected) faults injected")
     }
+}
+
+/// The driver's reference count of `ctx`, after giving the driver up to 2 s
+/// to drop references it still holds for commands that just finished (PoCL
+/// releases some of them from its worker threads, after `clFinish` returns;
+/// seen under ASan). A real leak stays above `target`.
+func settledReferenceCount(_ ctx: CLContext, _ target: Int) -> Int {
+    var count = ctx.referenceCount
+    var waited = 0
+    while count > target && waited < 200 {
+        usleep(10_000)
+        waited += 1
+        count = ctx.referenceCount
+    }
+    return count
 }
