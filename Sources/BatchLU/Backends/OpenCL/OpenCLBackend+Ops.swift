@@ -76,7 +76,7 @@ extension OpenCLBackend {
         var resident: DeviceFactors?
         try withCLErrors {
             for r in ranges {
-                let (luBuf, pivBuf, infoBuf) = try factorOnDevice(prog, Array(a.elements[(r.lowerBound * size)..<(r.upperBound * size)]),
+                let (luBuf, pivBuf, infoBuf) = try factorOnDevice(prog, a.elements[(r.lowerBound * size)..<(r.upperBound * size)],
                                                                   count: r.count, m: m, n: n, pivot: pivot, tiny: tiny, as: T.self)
                 lu += try download(luBuf, count: r.count * size, as: T.self, zero: .zero)
                 piv += try download(pivBuf, count: r.count * k, as: Int32.self, zero: 0)
@@ -92,7 +92,7 @@ extension OpenCLBackend {
                          pivoted: pivot, execution: execution, device: resident)
     }
 
-    private func factorOnDevice<T: LUScalar>(_ prog: CLProgram, _ host: [T], count: Int, m: Int, n: Int, pivot: Bool,
+    private func factorOnDevice<T: LUScalar>(_ prog: CLProgram, _ host: ArraySlice<T>, count: Int, m: Int, n: Int, pivot: Bool,
                                              tiny: Bool, as _: T.Type) throws -> (CLBuffer, CLBuffer, CLBuffer) {
         let k = min(m, n), size = m * n
         let aBuf = try upload(host)
@@ -160,7 +160,7 @@ extension OpenCLBackend {
             let esize = MemoryLayout<T>.stride
             let per = size * esize + (whole == nil ? n * n * esize + 4 * n : 0)
             for r in chunks(count: count, bytesPerItem: per, alive: 2) {
-                let xBuf = try upload(Array(b.elements[(r.lowerBound * size)..<(r.upperBound * size)]))
+                let xBuf = try upload(b.elements[(r.lowerBound * size)..<(r.upperBound * size)])
                 let luBuf: CLBuffer, pivBuf: CLBuffer, local: [Int32]
                 if let w = whole {
                     (luBuf, pivBuf) = w
@@ -208,9 +208,9 @@ extension OpenCLBackend {
         try withCLErrors {
             let whole: (lu: CLBuffer, piv: CLBuffer)? = ranges.count == 1 ? try factorBuffers(factors) : nil
             for r in ranges {
-                let luBuf = try whole?.lu ?? upload(Array(factors.lu.elements[(r.lowerBound * size)..<(r.upperBound * size)]))
-                let pivBuf = try whole?.piv ?? upload(Array(factors.pivots.elements[(r.lowerBound * k)..<(r.upperBound * k)]))
-                let gBuf = try upload(Array(gradLU.elements[(r.lowerBound * size)..<(r.upperBound * size)]))
+                let luBuf = try whole?.lu ?? upload(factors.lu.elements[(r.lowerBound * size)..<(r.upperBound * size)])
+                let pivBuf = try whole?.piv ?? upload(factors.pivots.elements[(r.lowerBound * k)..<(r.upperBound * k)])
+                let gBuf = try upload(gradLU.elements[(r.lowerBound * size)..<(r.upperBound * size)])
                 let oBuf = try ctx.buffer(bytes: r.count * size * esize)
                 let wBuf = try ctx.buffer(bytes: r.count * k * k * esize)
                 let rBuf = try ctx.buffer(bytes: r.count * k * k * esize)
@@ -323,7 +323,10 @@ extension OpenCLBackend {
     private func determinants<T: LUScalar>(_ f: LUFactors<T>) throws
         -> (det: Tensor<T>, sign: Tensor<T>, logAbsDet: Tensor<T.RealScalar>) {
         let n = f.rows, count = f.batchCount
-        if count == 0 || n == 0 { return (HostLU.det(f), HostLU.slogdet(f).sign, HostLU.slogdet(f).logAbsDet) }
+        if count == 0 || n == 0 {
+            let (sign, logAbsDet) = HostLU.slogdet(f)
+            return (HostLU.det(f), sign, logAbsDet)
+        }
         let prog = try program(T.self)
         return try withCLErrors {
             let whole = try wholeFactors(f)

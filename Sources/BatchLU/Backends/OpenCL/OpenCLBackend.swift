@@ -63,7 +63,10 @@ public struct OpenCLBackend: LUBackend {
 
     // MARK: Buffers
 
-    func upload<E>(_ a: [E]) throws -> CLBuffer {
+    func upload<E>(_ a: [E]) throws -> CLBuffer { try upload(a[...]) }
+
+    /// Uploads a slice straight from the array's storage (no host copy).
+    func upload<E>(_ a: ArraySlice<E>) throws -> CLBuffer {
         let bytes = a.count * MemoryLayout<E>.stride
         let buf = try ctx.buffer(bytes: bytes)
         try a.withUnsafeBytes { if let p = $0.baseAddress { try buf.write(from: p, bytes: bytes) } }
