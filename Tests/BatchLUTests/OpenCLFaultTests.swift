@@ -94,7 +94,7 @@ struct OpenCLFaultTests {
                     // Nothing of the failed call survives (commands already enqueued finish first).
                     try ctx.finish()
                     #expect(ctx.liveObjects == live, "\(op) failing at \(call) #\(k) leaked CL objects")
-                    #expect(settledReferenceCount(ctx, refs) == refs, "\(op) failing at \(call) #\(k) leaked a driver object")
+                    #expect(settledReferenceCount(ctx, refs) <= refs, "\(op) failing at \(call) #\(k) leaked a driver object")
                 }
                 // Without the fault: the same call succeeds and agrees with the CPU.
                 let ok = try perform(op, x, .custom(be), factors: factors)
@@ -156,7 +156,7 @@ extension OpenCLFaultTests {
                 injected += fired
                 #expect(be.runtime.programs.stats.programs == 0, "a failed build was cached")
                 #expect(ctx.liveObjects == 0)
-                #expect(settledReferenceCount(ctx, refs) == refs)
+                #expect(settledReferenceCount(ctx, refs) <= refs)
             }
             for op in Op.allCases {
                 let factors = op == .factor || op == .det || op == .slogdet ? nil : host
@@ -269,7 +269,9 @@ extension OpenCLFaultTests {
 /// The driver's reference count of `ctx`, after giving the driver up to 2 s
 /// to drop references it still holds for commands that just finished (PoCL
 /// releases some of them from its worker threads, after `clFinish` returns;
-/// seen under ASan). A real leak stays above `target`.
+/// seen under ASan, where even the baseline can be caught high). A leak
+/// stays above the baseline; a count below it only means the driver caught
+/// up. Our own objects are counted exactly by `liveObjects`.
 func settledReferenceCount(_ ctx: CLContext, _ target: Int) -> Int {
     var count = ctx.referenceCount
     var waited = 0
