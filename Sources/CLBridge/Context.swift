@@ -72,6 +72,18 @@ public final class CLContext: @unchecked Sendable {
         return v.map { Int($0) } ?? -1
     }
 
+    /// Bookkeeping for an object made from this context (program, kernel,
+    /// buffer, event): the process-wide and the per-context live counts.
+    func objectCreated() {
+        CLLiveObjects.created()
+        children.add(1, ordering: .relaxed)
+    }
+
+    func objectReleased() {
+        CLLiveObjects.released()
+        children.subtract(1, ordering: .relaxed)
+    }
+
     /// Blocks until every enqueued command has finished.
     public func finish() throws { try clCall("clFinish", context: self) { clFinish(queue) } }
 
@@ -114,14 +126,12 @@ public final class CLProgram: @unchecked Sendable {
             throw CLError(status: bst, call: "clBuildProgram", buildLog: log)
         }
         program = prog
-        CLLiveObjects.created()
-        context.children.add(1, ordering: .relaxed)
+        context.objectCreated()
     }
 
     deinit {
         clReleaseProgram(program)
-        CLLiveObjects.released()
-        context.children.subtract(1, ordering: .relaxed)
+        context.objectReleased()
     }
 
     public func kernel(_ name: String) throws -> CLKernel { try CLKernel(program: self, name: name) }
@@ -144,14 +154,12 @@ public final class CLKernel {
         kernel = k
         self.program = program
         self.name = name
-        CLLiveObjects.created()
-        program.context.children.add(1, ordering: .relaxed)
+        program.context.objectCreated()
     }
 
     deinit {
         clReleaseKernel(kernel)
-        CLLiveObjects.released()
-        program.context.children.subtract(1, ordering: .relaxed)
+        program.context.objectReleased()
     }
 
     /// Sets argument `index` to a plain value (an integer or floating-point scalar).
@@ -238,14 +246,12 @@ public final class CLBuffer: @unchecked Sendable {
         mem = m
         self.bytes = bytes
         self.context = context
-        CLLiveObjects.created()
-        context.children.add(1, ordering: .relaxed)
+        context.objectCreated()
     }
 
     deinit {
         clReleaseMemObject(mem)
-        CLLiveObjects.released()
-        context.children.subtract(1, ordering: .relaxed)
+        context.objectReleased()
     }
 
     /// Blocking write of `count` bytes from `src` at byte `offset`.

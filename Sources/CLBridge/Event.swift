@@ -5,15 +5,17 @@ import COpenCL
 public final class CLEvent: @unchecked Sendable {
     // An event handle is immutable; clWaitForEvents / clGetEventProfilingInfo are thread-safe.
     public let event: cl_event
+    let context: CLContext
 
-    init(_ event: cl_event) {
+    init(_ event: cl_event, context: CLContext) {
         self.event = event
-        CLLiveObjects.created()
+        self.context = context
+        context.objectCreated()
     }
 
     deinit {
         clReleaseEvent(event)
-        CLLiveObjects.released()
+        context.objectReleased()
     }
 
     /// Blocks until the command has finished.
@@ -52,6 +54,6 @@ extension CLKernel {
             }
         }
         guard let ev else { throw CLError(status: CL_INVALID_EVENT, call: "clEnqueueNDRangeKernel(\(name))") }
-        return CLEvent(ev)
+        return CLEvent(ev, context: ctx)
     }
 }
