@@ -60,9 +60,14 @@ public struct DispatchTable: Sendable, Equatable {
     /// Products whose three dimensions are all at least this go to CLBlast's
     /// strided-batched GEMM; smaller ones to BatchLU's own kernel.
     public var clblastMinSize: Int
+    /// The tiny path packs up to this many matrices into one work-group
+    /// (teams of `tinyTeamSize(m, n)` items each, within `groupSize`).
+    public var tinyMatricesPerGroup: Int
 
-    public init(tinyMaxN: Int, blockSize: Int, groupSize: Int, maxGroupsPerLaunch: Int, clblastMinSize: Int = 64) {
+    public init(tinyMaxN: Int, blockSize: Int, groupSize: Int, maxGroupsPerLaunch: Int, clblastMinSize: Int = 64,
+                tinyMatricesPerGroup: Int = 1) {
         self.clblastMinSize = max(1, clblastMinSize)
+        self.tinyMatricesPerGroup = max(1, tinyMatricesPerGroup)
         self.tinyMaxN = tinyMaxN
         self.blockSize = max(1, blockSize)
         self.groupSize = max(1, groupSize)
@@ -71,14 +76,31 @@ public struct DispatchTable: Sendable, Equatable {
 
     /// The default row.
     public static let `default` = DispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 64, maxGroupsPerLaunch: 1 << 16,
-                                                clblastMinSize: 64)
+                                                clblastMinSize: 64, tinyMatricesPerGroup: 16)
     /// CPU devices (PoCL): small groups, since PoCL runs a group's items as loops.
     /// CLBlast's first use compiles its GEMM kernels (about 12 s per precision on PoCL).
     public static let cpu = DispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 16, maxGroupsPerLaunch: 1 << 16,
-                                          clblastMinSize: 128)
+                                          clblastMinSize: 128, tinyMatricesPerGroup: 16)
     /// GPUs.
     public static let gpu = DispatchTable(tinyMaxN: 32, blockSize: 64, groupSize: 64, maxGroupsPerLaunch: 1 << 16,
-                                          clblastMinSize: 64)
+                                          clblastMinSize: 64, tinyMatricesPerGroup: 16)
+
+    /// Work-items per matrix on the tiny path: the power of two at or above
+    /// max(m, n), at most `groupSize` (a row or column per item, as the
+    /// pivot scan is serial and the swaps and scaling are per row).
+    public func tinyTeamSize(m: Int, n: Int) -> Int {
+        var t = 1
+        while t < max(m, n) && t * 2 <= groupSize { t *= 2 }
+        return t
+    }
+
+    /// Matrices per work-group on the tiny path for m x n matrices of
+    /// `elementBytes` bytes, given `localMemory` bytes of local memory.
+    public func tinyMatricesPerGroup(m: Int, n: Int, elementBytes: Int, localMemory: Int) -> Int {
+        let perMatrix = m * n * elementBytes + 8
+        let fit = max(1, (localMemory - 64) / max(perMatrix, 1))
+        return max(1, min(tinyMatricesPerGroup, groupSize / tinyTeamSize(m: m, n: n), fit))
+    }
 
     /// The row for a device.
     public static func row(for device: CLDevice) -> DispatchTable {

@@ -109,3 +109,37 @@ func chunkedSolveDetUnpack() throws {
     #expect(u.permutation == uc.permutation && u.P == uc.P)
     #expect(relErr(u.L.elements, uc.L.elements) < 1e-12 && relErr(u.U.elements, uc.U.elements) < 1e-12)
 }
+
+/// The tiny path with several matrices per work-group: teams of 1, 2, 4 and
+/// 8 work-items, batches that do not fill the last group, singular matrices
+/// next to regular ones. Pivots and info equal LAPACK's (via the CPU
+/// backend's library path), the factors reconstruct A.
+func checkPackedTiny<T: LUScalar>(_: T.Type) throws {
+    let table = OpenCLDispatchTable(tinyMaxN: 32, blockSize: 32, groupSize: 8, maxGroupsPerLaunch: 3,
+                                    tinyMatricesPerGroup: 8)
+    let be = try OpenCLBackend(table: table)
+    for (m, n) in [(1, 1), (2, 2), (3, 3), (4, 4), (2, 5), (5, 2), (3, 4), (6, 6), (8, 8), (9, 9), (7, 3)] {
+        let batch = 37
+        var a = try Tensor<T>.random([batch, m, n], seed: UInt64(m * 31 + n))
+        // Matrix 5: all zero; matrix 10: a zero column 0 (info 1 at column 0).
+        for i in 0..<(m * n) { a.elements[5 * m * n + i] = .zero }
+        for r in 0..<m { a.elements[10 * m * n + r * n] = .zero }
+        let f = try luFactorEx(a, backend: .custom(be))
+        let ref = try luFactorEx(a, backend: TestBackend.cpuLibrary.choice)
+        let team = table.tinyTeamSize(m: m, n: n)
+        #expect(f.pivots == ref.pivots, "pivots \(m)x\(n) \(T.typeName), team \(team)")
+        #expect(f.info == ref.info, "info \(m)x\(n) \(T.typeName)")
+        #expect(relErr(f.lu.elements, ref.lu.elements) < 1e3 * T.eps, "factors \(m)x\(n) \(T.typeName)")
+        if table.tinyMatricesPerGroup(m: m, n: n, elementBytes: MemoryLayout<T>.stride, localMemory: 1 << 15) > 1 {
+            #expect(f.execution?.path.hasPrefix("tiny-getrf(") == true)
+        }
+    }
+}
+
+@Test(.enabled(if: TestBackend.openCLAvailable))
+func packedTinyFactorization() throws {
+    try checkPackedTiny(Float.self)
+    try checkPackedTiny(Double.self)
+    try checkPackedTiny(Complex<Float>.self)
+    try checkPackedTiny(Complex<Double>.self)
+}

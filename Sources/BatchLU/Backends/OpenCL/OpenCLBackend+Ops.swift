@@ -63,7 +63,9 @@ extension OpenCLBackend {
         let tiny = max(m, n) <= table.tinyMaxN && size * esize + 64 <= Int(runtime.device.localMemory)
         let usesCLBlast = !tiny && k > table.blockSize
             && min(m - table.blockSize, n - table.blockSize, table.blockSize) >= table.clblastMinSize
-        let path = tiny ? "tiny-getrf" : (usesCLBlast ? "blocked-getrf+clblast" : "blocked-getrf")
+        let packed = tiny ? table.tinyMatricesPerGroup(m: m, n: n, elementBytes: esize,
+                                                       localMemory: Int(clamping: runtime.device.localMemory)) : 1
+        let path = tiny ? (packed > 1 ? "tiny-getrf(\(packed)/group)" : "tiny-getrf") : (usesCLBlast ? "blocked-getrf+clblast" : "blocked-getrf")
         let execution = Execution(backend: name, path: path)
         if batch == 0 || k == 0 {
             return LUFactors(unchecked: a, pivots: Tensor(unchecked: a.batchShape + [k], elements: []),
@@ -100,20 +102,25 @@ extension OpenCLBackend {
         let infoBuf = try upload([Int32](repeating: 0, count: count))
         let gs = table.groupSize
         // Per-matrix kernels launch at most maxGroupsPerLaunch work-groups at a time.
-        func perMatrix(_ kernelName: String, _ args: (CLKernel, Int) throws -> Void) throws {
+        // `per` matrices per group of `items` work-items.
+        func perMatrix(_ kernelName: String, items: Int = gs, per: Int = 1, _ args: (CLKernel, Int) throws -> Void) throws {
             var base = 0
             while base < count {
-                let groups = min(table.maxGroupsPerLaunch, count - base)
+                let groups = min(table.maxGroupsPerLaunch, (count - base + per - 1) / per)
                 let kern = try prog.kernel(kernelName)
                 try args(kern, base)
-                try kern.launch(on: ctx, global: [groups * gs], local: [gs])
-                base += groups
+                try kern.launch(on: ctx, global: [groups * items], local: [items])
+                base += groups * per
             }
         }
         if tiny {
-            try perMatrix("getrf_tiny") { kern, base in
+            let per = table.tinyMatricesPerGroup(m: m, n: n, elementBytes: MemoryLayout<T>.stride,
+                                                 localMemory: Int(clamping: runtime.device.localMemory))
+            let team = table.tinyTeamSize(m: m, n: n)
+            try perMatrix("getrf_tiny", items: per * team, per: per) { kern, base in
                 try kern.args(.buffer(aBuf), .buffer(pivBuf), .buffer(infoBuf), .int(m), .int(n), .int(pivot ? 1 : 0),
-                              .long(base), .long(count), .local(size * MemoryLayout<T>.stride), .local(8))
+                              .long(base), .long(count), .int(per), .local(per * size * MemoryLayout<T>.stride),
+                              .local(8 * per))
             }
         } else {
             let nb = table.blockSize
