@@ -22,13 +22,16 @@ let package = Package(
                        providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
 
         .target(name: "CLBridge", dependencies: ["COpenCL"]),
+        // Batched kernels for small matrices, vectorised across matrices (C,
+        // one variant per instruction set, chosen at run time).
+        .target(name: "CBatchKernels"),
         .systemLibrary(name: "CCLBlast", pkgConfig: "clblast",
                        providers: [.apt(["libclblast-dev"])]),
         .target(name: "Kernels", dependencies: ["CLBridge", "CCLBlast", "COpenCL"]),
         .target(
             name: "BatchLU",
             dependencies: [
-                "COpenBLAS", "CLAPACKE", "CLBridge", "Kernels",
+                "COpenBLAS", "CLAPACKE", "CLBridge", "Kernels", "CBatchKernels",
                 .product(name: "ComplexModule", package: "swift-numerics"),
                 .product(name: "RealModule", package: "swift-numerics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -44,7 +47,7 @@ let package = Package(
                           dependencies: ["BatchLU", .product(name: "ComplexModule", package: "swift-numerics")]),
 
         .testTarget(name: "BatchLUTests",
-                    dependencies: ["BatchLU", "CLBridge", "Kernels", "COpenBLAS", "CLAPACKE",
+                    dependencies: ["BatchLU", "CLBridge", "Kernels", "COpenBLAS", "CLAPACKE", "CBatchKernels",
                                    .product(name: "ComplexModule", package: "swift-numerics")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLBridgeTests", dependencies: ["CLBridge"]),

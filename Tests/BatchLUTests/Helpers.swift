@@ -38,10 +38,11 @@ enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             b.chunkBytesLimit = 16 * 1024
             return .custom(b)
         case .cpu: return .cpu
-        case .cpuNative: return .custom(CPUBackend(tuning: CPUTuning(nativeFactorMaxN: 1 << 20, nativeBLASMaxN: 1 << 20)))
+        case .cpuNative: return .custom(CPUBackend(tuning: CPUTuning(nativeFactorMaxN: 1 << 20, nativeBLASMaxN: 1 << 20,
+                                                                     interleavedMaxN: 0)))
         case .cpuLibrary:
             return .custom(CPUBackend(tuning: CPUTuning(nativeFactorMaxN: 0, nativeBLASMaxN: 0, blockSize: 3,
-                                                        threadedBLASMinN: 1)))
+                                                        threadedBLASMinN: 1, interleavedMaxN: 0)))
         }
     }
     var testDescription: String { rawValue }

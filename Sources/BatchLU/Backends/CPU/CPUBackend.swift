@@ -17,12 +17,17 @@ public struct CPUTuning: Sendable, Equatable {
     /// A batch smaller than the core count whose matrices are at least this
     /// large lets OpenBLAS thread each matrix instead.
     public var threadedBLASMinN: Int = 256
+    /// Square real (`Float`, `Double`) matrices up to this size are factored
+    /// and differentiated by the interleaved C kernels (``Interleaved``),
+    /// several matrices per vector instruction. 0 turns them off.
+    public var interleavedMaxN: Int = 64
     /// Threads used across the batch.
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
     public init(nativeFactorMaxN: Int? = nil, nativeBLASMaxN: Int? = nil, blockSize: Int? = nil,
-                threadedBLASMinN: Int? = nil, threads: Int? = nil) {
+                threadedBLASMinN: Int? = nil, threads: Int? = nil, interleavedMaxN: Int? = nil) {
+        if let v = interleavedMaxN { self.interleavedMaxN = v }
         if let v = nativeFactorMaxN { self.nativeFactorMaxN = v }
         if let v = nativeBLASMaxN { self.nativeBLASMaxN = v }
         if let v = blockSize { self.blockSize = max(1, v) }
@@ -47,13 +52,18 @@ public struct CPUBackend: LUBackend {
 
     /// Runs `body` over the batch: in parallel with single-threaded BLAS, or,
     /// for a few large matrices, serially with OpenBLAS threaded.
-    func runBatch(count: Int, n: Int, flopsPerItem: Double, _ body: @Sendable (Range<Int>) -> Void) {
+    func runBatch(count: Int, n: Int, flopsPerItem: Double, align: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
         BLASThreads.ensureConfigured()
         if count < tuning.threads, n >= tuning.threadedBLASMinN, n > tuning.nativeBLASMaxN {
             BLASThreads.withThreads(BLASThreads.maxThreads) { body(0..<count) }
         } else {
-            Parallel.forEachChunk(count: count, threads: tuning.threads, workPerItem: flopsPerItem, body)
+            Parallel.forEachChunk(count: count, threads: tuning.threads, workPerItem: flopsPerItem, align: align, body)
         }
+    }
+
+    /// Whether m×n matrices of `T` go to the interleaved kernels.
+    func usesInterleaved<T: LUScalar>(_: T.Type, m: Int, n: Int) -> Bool {
+        m == n && n >= 1 && n <= tuning.interleavedMaxN && Interleaved.supports(T.self)
     }
 
     // MARK: Forward
@@ -64,6 +74,7 @@ public struct CPUBackend: LUBackend {
     @_specialize(where T == Complex<Double>)
     public func luFactor<T: LUScalar>(_ a: Tensor<T>, pivot: Bool) throws -> LUFactors<T> {
         let m = a.rows, n = a.cols, k = min(m, n), batch = a.batchCount
+        if usesInterleaved(T.self, m: m, n: n) { return factorInterleaved(a, pivot: pivot) }
         var lu = a
         var pivots = [Int32](repeating: 0, count: batch * k)
         var info = [Int32](repeating: 0, count: batch)
@@ -93,6 +104,35 @@ public struct CPUBackend: LUBackend {
                          pivots: Tensor(unchecked: a.batchShape + [k], elements: pivots),
                          info: Tensor(unchecked: a.batchShape, elements: info),
                          pivoted: pivot, execution: Execution(backend: name, path: path))
+    }
+
+    /// The interleaved kernels read `a` and write fresh factors directly
+    /// (no copy of the input first); each thread writes its own matrices.
+    private func factorInterleaved<T: LUScalar>(_ a: Tensor<T>, pivot: Bool) -> LUFactors<T> {
+        let n = a.cols, batch = a.batchCount, size = n * n
+        var pivots = [Int32](repeating: 0, count: batch * n)
+        var info = [Int32](repeating: 0, count: batch)
+        let lu: [T] = a.withUnsafeBufferPointer { inBuf in
+            freshArray(count: batch * size) { out in
+                guard batch > 0 else { return }
+                pivots.withUnsafeMutableBufferPointer { pivBuf in
+                    info.withUnsafeMutableBufferPointer { infoBuf in
+                        let inP = SendablePointer(UnsafeMutablePointer(mutating: inBuf.baseAddress!))
+                        let outP = SendablePointer(out)
+                        let pivP = SendablePointer(pivBuf.baseAddress!), infoP = SendablePointer(infoBuf.baseAddress!)
+                        runBatch(count: batch, n: n, flopsPerItem: Double(size * n), align: Interleaved.groupAlign) { r in
+                            Interleaved.getrf(inP.base + r.lowerBound * size, outP.base + r.lowerBound * size,
+                                              ipiv: pivP.base + r.lowerBound * n, info: infoP.base + r.lowerBound,
+                                              count: r.count, n: n, pivot: pivot)
+                        }
+                    }
+                }
+            }
+        }
+        return LUFactors(unchecked: Tensor(unchecked: a.shape, elements: lu),
+                         pivots: Tensor(unchecked: a.batchShape + [n], elements: pivots),
+                         info: Tensor(unchecked: a.batchShape, elements: info),
+                         pivoted: pivot, execution: Execution(backend: name, path: "interleaved-getf2(\(Interleaved.isa))"))
     }
 
     @_specialize(where T == Float)
@@ -211,6 +251,7 @@ public struct CPUBackend: LUBackend {
     @_specialize(where T == Complex<Double>)
     public func luFactorBackward<T: LUScalar>(_ factors: LUFactors<T>, _ gradLU: Tensor<T>) throws -> Tensor<T> {
         let m = factors.rows, n = factors.cols, k = min(m, n), count = factors.batchCount
+        if count > 0, usesInterleaved(T.self, m: m, n: n) { return backwardInterleaved(factors, gradLU) }
         var out = try Tensor<T>(zeros: gradLU.shape)
         if count == 0 || k == 0 { return out }
         let ops = self.ops
@@ -246,6 +287,29 @@ public struct CPUBackend: LUBackend {
             }
         }
         return out
+    }
+
+    private func backwardInterleaved<T: LUScalar>(_ factors: LUFactors<T>, _ gradLU: Tensor<T>) -> Tensor<T> {
+        let n = factors.cols, count = factors.batchCount, size = n * n
+        let out: [T] = factors.lu.withUnsafeBufferPointer { luBuf in
+            factors.pivots.withUnsafeBufferPointer { pivBuf in
+                gradLU.withUnsafeBufferPointer { gBuf in
+                    freshArray(count: count * size) { o in
+                        let luP = SendablePointer(UnsafeMutablePointer(mutating: luBuf.baseAddress!))
+                        let pivP = SendablePointer(UnsafeMutablePointer(mutating: pivBuf.baseAddress!))
+                        let gP = SendablePointer(UnsafeMutablePointer(mutating: gBuf.baseAddress!))
+                        let oP = SendablePointer(o)
+                        // Each chunk writes only its own matrices' gradients.
+                        runBatch(count: count, n: n, flopsPerItem: 4 * Double(size * n), align: Interleaved.groupAlign) { r in
+                            Interleaved.backward(lu: luP.base + r.lowerBound * size, ipiv: pivP.base + r.lowerBound * n,
+                                                 g: gP.base + r.lowerBound * size, out: oP.base + r.lowerBound * size,
+                                                 count: r.count, n: n)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(unchecked: gradLU.shape, elements: out)
     }
 
     // MARK: Unpack, det

@@ -15,16 +15,19 @@ enum Parallel {
     /// Splits `0..<count` into contiguous chunks and runs them on up to
     /// `threads` threads. `workPerItem` (in flops) keeps tiny batches on one
     /// thread, where a thread hand-off costs more than the work.
-    static func forEachChunk(count: Int, threads: Int, workPerItem: Double,
+    /// Chunk boundaries fall on multiples of `align` (except the end).
+    static func forEachChunk(count: Int, threads: Int, workPerItem: Double, align: Int = 1,
                              _ body: @Sendable (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let minItemsPerChunk = max(1, Int((200_000 / max(workPerItem, 1)).rounded(.up)))
         let chunks = min(threads, max(1, count / minItemsPerChunk), count)
         if chunks <= 1 { body(0..<count); return }
         // More chunks than threads evens out uneven progress.
-        let pieces = min(count, chunks * 4)
+        let units = (count + align - 1) / align
+        let pieces = min(units, chunks * 4)
+        if pieces <= 1 { body(0..<count); return }
         DispatchQueue.concurrentPerform(iterations: pieces) { p in
-            let lo = count * p / pieces, hi = count * (p + 1) / pieces
+            let lo = min(count, units * p / pieces * align), hi = min(count, units * (p + 1) / pieces * align)
             if lo < hi { body(lo..<hi) }
         }
     }

@@ -1,0 +1,169 @@
+#include "batchkernels.h"
+#include <float.h>
+#include <stdlib.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+// The helpers pass 64-byte vectors by value; they are always inlined, so the
+// ABI note for the AVX2 and baseline variants does not apply.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+#define BLK_MAX_N 64
+
+#if defined(__x86_64__) && defined(__clang__)
+#define BLK_X86 1
+#endif
+
+typedef double blk_vf64 __attribute__((vector_size(64), aligned(64)));
+typedef long long blk_vi64 __attribute__((vector_size(64), aligned(64)));
+typedef float blk_vf32 __attribute__((vector_size(64), aligned(64)));
+typedef int blk_vi32 __attribute__((vector_size(64), aligned(64)));
+
+// Each variant: the same source under a different target attribute.
+#define T double
+#define V blk_vf64
+#define VI blk_vi64
+#define W 8
+#define TMIN DBL_MIN
+#ifdef BLK_X86
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
+#define FN(x) x##_f64_avx512
+#include "kernels_impl.h"
+#undef FN
+#pragma clang attribute pop
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define FN(x) x##_f64_avx2
+#include "kernels_impl.h"
+#undef FN
+#pragma clang attribute pop
+#endif
+#define FN(x) x##_f64_base
+#include "kernels_impl.h"
+#undef FN
+#undef T
+#undef V
+#undef VI
+#undef W
+#undef TMIN
+
+#define T float
+#define V blk_vf32
+#define VI blk_vi32
+#define W 16
+#define TMIN FLT_MIN
+#ifdef BLK_X86
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
+#define FN(x) x##_f32_avx512
+#include "kernels_impl.h"
+#undef FN
+#pragma clang attribute pop
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define FN(x) x##_f32_avx2
+#include "kernels_impl.h"
+#undef FN
+#pragma clang attribute pop
+#endif
+#define FN(x) x##_f32_base
+#include "kernels_impl.h"
+#undef FN
+#undef T
+#undef V
+#undef VI
+#undef W
+#undef TMIN
+
+enum { ISA_BASE = BLK_ISA_BASELINE, ISA_AVX2 = BLK_ISA_AVX2, ISA_AVX512 = BLK_ISA_AVX512 };
+
+static int blk_detect(void) {
+#ifdef BLK_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        return ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ISA_AVX2;
+#endif
+    return ISA_BASE;
+}
+
+static int blk_isa_level(void) {
+    static int level = -1;  // benign race: every thread computes the same value
+    int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
+    if (l < 0) {
+        l = blk_detect();
+        __atomic_store_n(&level, l, __ATOMIC_RELAXED);
+    }
+    return l;
+}
+
+const char *blk_isa(void) {
+    switch (blk_isa_level()) {
+    case ISA_AVX512: return "avx512";
+    case ISA_AVX2: return "avx2";
+    default: return "baseline";
+    }
+}
+
+int blk_isa_supported(int isa) { return isa >= BLK_ISA_BASELINE && isa <= blk_isa_level(); }
+
+#ifdef BLK_X86
+#define DISPATCH(isa, name, suffix, ...)                                                               \
+    switch (isa) {                                                                                     \
+    case ISA_AVX512: name##_##suffix##_avx512(__VA_ARGS__); return;                                   \
+    case ISA_AVX2: name##_##suffix##_avx2(__VA_ARGS__); return;                                       \
+    default: name##_##suffix##_base(__VA_ARGS__); return;                                             \
+    }
+#else
+#define DISPATCH(isa, name, suffix, ...) name##_##suffix##_base(__VA_ARGS__);
+#endif
+
+// An unsupported `isa` falls back to the detected one.
+#define CHOOSE(isa) (blk_isa_supported(isa) ? (isa) : blk_isa_level())
+
+void blk_getrf_f64_isa(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count,
+                       int32_t n, int32_t pivot) {
+    if (count <= 0 || n <= 0 || n > BLK_MAX_N) return;
+    DISPATCH(CHOOSE(isa), getrf, f64, in, out, ipiv, info, count, n, pivot)
+}
+void blk_getrf_f32_isa(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
+                       int32_t n, int32_t pivot) {
+    if (count <= 0 || n <= 0 || n > BLK_MAX_N) return;
+    DISPATCH(CHOOSE(isa), getrf, f32, in, out, ipiv, info, count, n, pivot)
+}
+void blk_getrf_backward_f64_isa(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
+                                int64_t count, int32_t n) {
+    if (count <= 0 || n <= 0 || n > BLK_MAX_N) return;
+    DISPATCH(CHOOSE(isa), backward, f64, lu, ipiv, g, out, count, n)
+}
+void blk_getrf_backward_f32_isa(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
+                                int64_t count, int32_t n) {
+    if (count <= 0 || n <= 0 || n > BLK_MAX_N) return;
+    DISPATCH(CHOOSE(isa), backward, f32, lu, ipiv, g, out, count, n)
+}
+
+void blk_getrf_f64(const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
+                   int32_t pivot) {
+    blk_getrf_f64_isa(blk_isa_level(), in, out, ipiv, info, count, n, pivot);
+}
+void blk_getrf_f32(const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
+                   int32_t pivot) {
+    blk_getrf_f32_isa(blk_isa_level(), in, out, ipiv, info, count, n, pivot);
+}
+void blk_getrf_backward_f64(const double *lu, const int32_t *ipiv, const double *g, double *out, int64_t count,
+                            int32_t n) {
+    blk_getrf_backward_f64_isa(blk_isa_level(), lu, ipiv, g, out, count, n);
+}
+void blk_getrf_backward_f32(const float *lu, const int32_t *ipiv, const float *g, float *out, int64_t count,
+                            int32_t n) {
+    blk_getrf_backward_f32_isa(blk_isa_level(), lu, ipiv, g, out, count, n);
+}
+
+void blk_advise_huge_pages(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}

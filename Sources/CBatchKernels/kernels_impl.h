@@ -1,0 +1,227 @@
+// One variant of the interleaved kernels; included by batchkernels.c once per
+// (element type, instruction set). Expects:
+//   T   scalar type          V   64-byte vector of T       VI  same-width signed integer vector
+//   W   lanes (64 / sizeof T) TMIN smallest normal T        FN(x) the variant's name for x
+// Element (i, j) of the group's matrices is buf[i * n + j], one V.
+
+static inline __attribute__((always_inline)) V FN(splat)(T s) {
+    V v;
+    for (int l = 0; l < W; ++l) v[l] = s;
+    return v;
+}
+static inline __attribute__((always_inline)) V FN(sel)(VI m, V a, V b) { return (V)(((VI)a & m) | ((VI)b & ~m)); }
+static inline __attribute__((always_inline)) V FN(vabs)(V x) { return (V)((VI)x & ~(VI)FN(splat)(-0.0)); }
+static inline __attribute__((always_inline)) int FN(any)(VI m) { return __builtin_reduce_or(m) != 0; }
+
+// In-register transpose of a W x W block (r[i][k] becomes r[k][i]): log2(W)
+// stages, each interleaving blocks of b lanes of rows i and i + b.
+static inline __attribute__((always_inline)) void FN(transpose)(V *r) {
+#if W == 8
+    for (int i = 0; i < W; ++i) {
+        if (i & 1) continue;
+        V x = r[i], y = r[i + 1];
+        r[i] = __builtin_shufflevector(x, y, 0, 8, 2, 10, 4, 12, 6, 14);
+        r[i + 1] = __builtin_shufflevector(x, y, 1, 9, 3, 11, 5, 13, 7, 15);
+    }
+    for (int i = 0; i < W; ++i) {
+        if (i & 2) continue;
+        V x = r[i], y = r[i + 2];
+        r[i] = __builtin_shufflevector(x, y, 0, 1, 8, 9, 4, 5, 12, 13);
+        r[i + 2] = __builtin_shufflevector(x, y, 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int i = 0; i < W; ++i) {
+        if (i & 4) continue;
+        V x = r[i], y = r[i + 4];
+        r[i] = __builtin_shufflevector(x, y, 0, 1, 2, 3, 8, 9, 10, 11);
+        r[i + 4] = __builtin_shufflevector(x, y, 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+#elif W == 16
+    for (int i = 0; i < W; ++i) {
+        if (i & 1) continue;
+        V x = r[i], y = r[i + 1];
+        r[i] = __builtin_shufflevector(x, y, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+        r[i + 1] = __builtin_shufflevector(x, y, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+    }
+    for (int i = 0; i < W; ++i) {
+        if (i & 2) continue;
+        V x = r[i], y = r[i + 2];
+        r[i] = __builtin_shufflevector(x, y, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+        r[i + 2] = __builtin_shufflevector(x, y, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+    }
+    for (int i = 0; i < W; ++i) {
+        if (i & 4) continue;
+        V x = r[i], y = r[i + 4];
+        r[i] = __builtin_shufflevector(x, y, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+        r[i + 4] = __builtin_shufflevector(x, y, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+    }
+    for (int i = 0; i < W; ++i) {
+        if (i & 8) continue;
+        V x = r[i], y = r[i + 8];
+        r[i] = __builtin_shufflevector(x, y, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+        r[i + 8] = __builtin_shufflevector(x, y, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    }
+#else
+#error "W must be 8 or 16"
+#endif
+}
+
+// Gathers matrices g0 .. g0 + W - 1 (lanes past `valid` repeat the last one),
+// W elements at a time through the transpose from n = 12 up (measured faster
+// there, slower below), the rest one by one.
+static inline __attribute__((always_inline)) void FN(load)(V *buf, const T *src, int64_t g0, int valid, int nn) {
+    const T *s[W];
+    for (int l = 0; l < W; ++l) s[l] = src + (g0 + (l < valid ? l : valid - 1)) * (int64_t)nn;
+    int e0 = 0;
+    for (; nn >= 144 && e0 + W <= nn; e0 += W) {
+        V r[W];
+        for (int l = 0; l < W; ++l) __builtin_memcpy(&r[l], s[l] + e0, sizeof(V));
+        FN(transpose)(r);
+        for (int k = 0; k < W; ++k) buf[e0 + k] = r[k];
+    }
+    T *b = (T *)buf;
+    for (int l = 0; l < W; ++l)
+        for (int e = e0; e < nn; ++e) b[e * W + l] = s[l][e];
+}
+
+// Scatters lanes 0 .. valid - 1 of buf back to matrices g0 .. g0 + valid - 1.
+static inline __attribute__((always_inline)) void FN(store)(const V *buf, T *dst, int64_t g0, int valid, int nn) {
+    int e0 = 0;
+    for (; nn >= 144 && e0 + W <= nn; e0 += W) {
+        V r[W];
+        for (int k = 0; k < W; ++k) r[k] = buf[e0 + k];
+        FN(transpose)(r);
+        for (int l = 0; l < valid; ++l) __builtin_memcpy(dst + (g0 + l) * (int64_t)nn + e0, &r[l], sizeof(V));
+    }
+    const T *b = (const T *)buf;
+    for (int l = 0; l < valid; ++l)
+        for (int e = e0; e < nn; ++e) dst[(g0 + l) * (int64_t)nn + e] = b[e * W + l];
+}
+static void FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n, int32_t pivot) {
+    const int nn = n * n;
+    V *buf = aligned_alloc(64, sizeof(V) * (size_t)nn + sizeof(V) * (size_t)n);
+    V *pv = buf + nn;  // pivot row per column, as T
+    for (int64_t g0 = 0; g0 < count; g0 += W) {
+        const int valid = count - g0 < W ? (int)(count - g0) : W;
+        FN(load)(buf, in, g0, valid, nn);
+        V inf = FN(splat)(0);
+        for (int j = 0; j < n; ++j) {
+            V idx = FN(splat)((T)j);
+            if (pivot) {
+                V best = FN(vabs)(buf[j * n + j]);
+                for (int i = j + 1; i < n; ++i) {
+                    V v = FN(vabs)(buf[i * n + j]);
+                    VI m = (VI)(v > best);
+                    best = FN(sel)(m, v, best);
+                    idx = FN(sel)(m, FN(splat)((T)i), idx);
+                }
+                // Interchange rows j and idx, lane by lane.
+                if (FN(any)((VI)(idx != FN(splat)((T)j)))) {
+                    for (int r = j + 1; r < n; ++r) {
+                        VI m = (VI)(idx == FN(splat)((T)r));
+                        if (!FN(any)(m)) continue;
+                        V *rr = buf + r * n, *rj = buf + j * n;
+                        for (int c = 0; c < n; ++c) {
+                            V t = rr[c], u = rj[c];
+                            rr[c] = FN(sel)(m, u, t);
+                            rj[c] = FN(sel)(m, t, u);
+                        }
+                    }
+                }
+            }
+            pv[j] = idx;
+            const V piv = buf[j * n + j];
+            const VI nz = (VI)(piv != FN(splat)(0));
+            inf = FN(sel)(~nz & (VI)(inf == FN(splat)(0)), FN(splat)((T)(j + 1)), inf);
+            const VI small = nz & (VI)(FN(vabs)(piv) < FN(splat)(TMIN));
+            const int any_small = FN(any)(small);
+            const V r = FN(splat)(1) / FN(sel)(nz, piv, FN(splat)(1));
+            for (int i = j + 1; i < n; ++i) {
+                V x = buf[i * n + j], y = x * r;
+                if (any_small) y = FN(sel)(small, x / piv, y);
+                buf[i * n + j] = FN(sel)(nz, y, x);
+            }
+            // Rank-1 update; a zero multiplier leaves its row as it is (as
+            // the scalar kernels do, so 0 * Inf makes no NaN).
+            const V *rj = buf + j * n;
+            for (int i = j + 1; i < n; ++i) {
+                V *ri = buf + i * n;
+                const V l = ri[j];
+                const VI lz = (VI)(l == FN(splat)(0));
+                if (FN(any)(lz)) {
+                    for (int c = j + 1; c < n; ++c) ri[c] = FN(sel)(lz, ri[c], ri[c] - l * rj[c]);
+                } else {
+                    for (int c = j + 1; c < n; ++c) ri[c] = ri[c] - l * rj[c];
+                }
+            }
+        }
+        FN(store)(buf, out, g0, valid, nn);
+        const T *p = (const T *)pv, *fi = (const T *)&inf;
+        for (int l = 0; l < valid; ++l) {
+            int32_t *ip = ipiv + (g0 + l) * (int64_t)n;
+            for (int j = 0; j < n; ++j) ip[j] = (int32_t)p[j * W + l] + 1;
+            info[g0 + l] = (int32_t)fi[l];
+        }
+    }
+    free(buf);
+}
+
+static void FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t n) {
+    const int nn = n * n;
+    V *L = aligned_alloc(64, sizeof(V) * (size_t)(3 * nn + n));
+    V *G = L + nn, *X = G + nn, *rinv = X + nn;
+    int perm[BLK_MAX_N];
+    for (int64_t g0 = 0; g0 < count; g0 += W) {
+        const int valid = count - g0 < W ? (int)(count - g0) : W;
+        FN(load)(L, lu, g0, valid, nn);
+        FN(load)(G, g, g0, valid, nn);
+        // Φ: strictly lower part Lᵀ tril₋₁(Ḡ), upper part triu(Ḡ) Uᵀ.
+        for (int i = 0; i < n; ++i) {
+            for (int j = 0; j < i; ++j) {
+                V s = G[i * n + j];
+                for (int k = i + 1; k < n; ++k) s += L[k * n + i] * G[k * n + j];
+                X[i * n + j] = s;
+            }
+            for (int j = i; j < n; ++j) {
+                V s = FN(splat)(0);
+                for (int k = j; k < n; ++k) s += G[i * n + k] * L[j * n + k];
+                X[i * n + j] = s;
+            }
+        }
+        // Lᵀ Y = Φ (unit upper triangular Lᵀ): rows from the bottom.
+        for (int i = n - 2; i >= 0; --i) {
+            for (int k = i + 1; k < n; ++k) {
+                const V l = L[k * n + i];
+                for (int c = 0; c < n; ++c) X[i * n + c] -= l * X[k * n + c];
+            }
+        }
+        // Z Uᵀ = Y, row by row, columns from the right:
+        // Z[i][j] = (Y[i][j] - sum over k > j of Z[i][k] U[j][k]) / U[j][j].
+        for (int j = 0; j < n; ++j) rinv[j] = FN(splat)(1) / L[j * n + j];
+        for (int i = 0; i < n; ++i) {
+            V *x = X + i * n;
+            for (int j = n - 1; j >= 0; --j) {
+                V s = x[j];
+                for (int k = j + 1; k < n; ++k) s -= x[k] * L[j * n + k];
+                x[j] = s * rinv[j];
+            }
+        }
+        // Ā = P Z: row i of Z is row perm[i] of Ā.
+        const T *b = (const T *)X;
+        for (int l = 0; l < valid; ++l) {
+            const int32_t *ip = ipiv + (g0 + l) * (int64_t)n;
+            for (int i = 0; i < n; ++i) perm[i] = i;
+            for (int i = 0; i < n; ++i) {
+                int p = ip[i] - 1, t = perm[i];
+                if (p < 0 || p >= n) p = i;  // not a valid interchange: none
+                perm[i] = perm[p];
+                perm[p] = t;
+            }
+            T *d = out + (g0 + l) * (int64_t)nn;
+            for (int i = 0; i < n; ++i) {
+                T *row = d + perm[i] * n;
+                for (int c = 0; c < n; ++c) row[c] = b[(i * n + c) * W + l];
+            }
+        }
+    }
+    free(L);
+}
