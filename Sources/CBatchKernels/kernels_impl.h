@@ -65,14 +65,18 @@ static inline __attribute__((always_inline)) void FN(transpose)(V *r) {
 #endif
 }
 
-// Gathers matrices g0 .. g0 + W - 1 (lanes past `valid` repeat the last one),
-// W elements at a time through the transpose from n = 12 up (measured faster
-// there, slower below), the rest one by one.
-static inline __attribute__((always_inline)) void FN(load)(V *buf, const T *src, int64_t g0, int valid, int nn) {
+// Gathers matrices g0 .. g0 + W - 1 (lanes past `valid` repeat the last
+// one) into the interleaved buf. The group's matrices are contiguous: they
+// are first copied in one sequential pass into `stage` (W * nn elements, so
+// that the hardware prefetcher sees a plain stream), then transposed from
+// there W elements at a time, the rest one by one.
+static inline __attribute__((always_inline)) void FN(load)(V *buf, T *stage, const T *src, int64_t g0, int valid,
+                                                           int nn) {
+    __builtin_memcpy(stage, src + g0 * (int64_t)nn, sizeof(T) * (size_t)nn * (size_t)valid);
     const T *s[W];
-    for (int l = 0; l < W; ++l) s[l] = src + (g0 + (l < valid ? l : valid - 1)) * (int64_t)nn;
+    for (int l = 0; l < W; ++l) s[l] = stage + (l < valid ? l : valid - 1) * (int64_t)nn;
     int e0 = 0;
-    for (; nn >= 144 && e0 + W <= nn; e0 += W) {
+    for (; e0 + W <= nn; e0 += W) {
         V r[W];
         for (int l = 0; l < W; ++l) __builtin_memcpy(&r[l], s[l] + e0, sizeof(V));
         FN(transpose)(r);
@@ -83,26 +87,36 @@ static inline __attribute__((always_inline)) void FN(load)(V *buf, const T *src,
         for (int e = e0; e < nn; ++e) b[e * W + l] = s[l][e];
 }
 
-// Scatters lanes 0 .. valid - 1 of buf back to matrices g0 .. g0 + valid - 1.
-static inline __attribute__((always_inline)) void FN(store)(const V *buf, T *dst, int64_t g0, int valid, int nn) {
+// De-interleaves lanes 0 .. valid - 1 of buf into `stage` (W * nn elements).
+static inline __attribute__((always_inline)) void FN(unstage)(const V *buf, T *stage, int valid, int nn) {
     int e0 = 0;
-    for (; nn >= 144 && e0 + W <= nn; e0 += W) {
+    for (; e0 + W <= nn; e0 += W) {
         V r[W];
         for (int k = 0; k < W; ++k) r[k] = buf[e0 + k];
         FN(transpose)(r);
-        for (int l = 0; l < valid; ++l) __builtin_memcpy(dst + (g0 + l) * (int64_t)nn + e0, &r[l], sizeof(V));
+        for (int l = 0; l < valid; ++l) __builtin_memcpy(stage + l * (int64_t)nn + e0, &r[l], sizeof(V));
     }
     const T *b = (const T *)buf;
     for (int l = 0; l < valid; ++l)
-        for (int e = e0; e < nn; ++e) dst[(g0 + l) * (int64_t)nn + e] = b[e * W + l];
+        for (int e = e0; e < nn; ++e) stage[l * (int64_t)nn + e] = b[e * W + l];
 }
+
+// Writes lanes 0 .. valid - 1 of buf to matrices g0 .. g0 + valid - 1 (through
+// `stage`, then one sequential copy).
+static inline __attribute__((always_inline)) void FN(store)(const V *buf, T *stage, T *dst, int64_t g0, int valid,
+                                                            int nn) {
+    FN(unstage)(buf, stage, valid, nn);
+    __builtin_memcpy(dst + g0 * (int64_t)nn, stage, sizeof(T) * (size_t)nn * (size_t)valid);
+}
+
 static void FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n, int32_t pivot) {
     const int nn = n * n;
-    V *buf = aligned_alloc(64, sizeof(V) * (size_t)nn + sizeof(V) * (size_t)n);
+    V *buf = aligned_alloc(64, sizeof(V) * (size_t)(2 * nn + n));
     V *pv = buf + nn;  // pivot row per column, as T
+    T *stage = (T *)(pv + n);
     for (int64_t g0 = 0; g0 < count; g0 += W) {
         const int valid = count - g0 < W ? (int)(count - g0) : W;
-        FN(load)(buf, in, g0, valid, nn);
+        FN(load)(buf, stage, in, g0, valid, nn);
         V inf = FN(splat)(0);
         for (int j = 0; j < n; ++j) {
             V idx = FN(splat)((T)j);
@@ -154,7 +168,7 @@ static void FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t
                 }
             }
         }
-        FN(store)(buf, out, g0, valid, nn);
+        FN(store)(buf, stage, out, g0, valid, nn);
         const T *p = (const T *)pv, *fi = (const T *)&inf;
         for (int l = 0; l < valid; ++l) {
             int32_t *ip = ipiv + (g0 + l) * (int64_t)n;
@@ -169,35 +183,90 @@ static void FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, i
     const int nn = n * n;
     V *L = aligned_alloc(64, sizeof(V) * (size_t)(3 * nn + n));
     V *G = L + nn, *X = G + nn, *rinv = X + nn;
+    T *stage = aligned_alloc(64, sizeof(V) * (size_t)nn);  // W matrices, de-interleaved
     int perm[BLK_MAX_N];
+    const V zero = FN(splat)(0);
     for (int64_t g0 = 0; g0 < count; g0 += W) {
         const int valid = count - g0 < W ? (int)(count - g0) : W;
-        FN(load)(L, lu, g0, valid, nn);
-        FN(load)(G, g, g0, valid, nn);
-        // Φ: strictly lower part Lᵀ tril₋₁(Ḡ), upper part triu(Ḡ) Uᵀ.
+        FN(load)(L, stage, lu, g0, valid, nn);
+        FN(load)(G, stage, g, g0, valid, nn);
+        // Φ: strictly lower part Lᵀ tril₋₁(Ḡ), upper part triu(Ḡ) Uᵀ. Four
+        // outputs at a time, so that four independent FMA chains run.
         for (int i = 0; i < n; ++i) {
-            for (int j = 0; j < i; ++j) {
+            V *x = X + i * n;
+            int j = 0;
+            for (; j + 4 <= i; j += 4) {
+                V s0 = G[i * n + j], s1 = G[i * n + j + 1], s2 = G[i * n + j + 2], s3 = G[i * n + j + 3];
+                for (int k = i + 1; k < n; ++k) {
+                    const V l = L[k * n + i], *gk = G + k * n + j;
+                    s0 += l * gk[0]; s1 += l * gk[1]; s2 += l * gk[2]; s3 += l * gk[3];
+                }
+                x[j] = s0; x[j + 1] = s1; x[j + 2] = s2; x[j + 3] = s3;
+            }
+            for (; j < i; ++j) {
                 V s = G[i * n + j];
                 for (int k = i + 1; k < n; ++k) s += L[k * n + i] * G[k * n + j];
-                X[i * n + j] = s;
+                x[j] = s;
             }
-            for (int j = i; j < n; ++j) {
-                V s = FN(splat)(0);
-                for (int k = j; k < n; ++k) s += G[i * n + k] * L[j * n + k];
-                X[i * n + j] = s;
+            // j >= i: x[j] = sum over k >= j of G[i][k] U[j][k].
+            const V *gi = G + i * n;
+            for (; j + 4 <= n; j += 4) {
+                const V *u0 = L + j * n, *u1 = u0 + n, *u2 = u1 + n, *u3 = u2 + n;
+                V s0 = gi[j] * u0[j];
+                s0 += gi[j + 1] * u0[j + 1];
+                V s1 = gi[j + 1] * u1[j + 1];
+                s0 += gi[j + 2] * u0[j + 2]; s1 += gi[j + 2] * u1[j + 2];
+                V s2 = gi[j + 2] * u2[j + 2];
+                V s3 = zero;
+                for (int k = j + 3; k < n; ++k) {
+                    const V gk = gi[k];
+                    s0 += gk * u0[k]; s1 += gk * u1[k]; s2 += gk * u2[k]; s3 += gk * u3[k];
+                }
+                x[j] = s0; x[j + 1] = s1; x[j + 2] = s2; x[j + 3] = s3;
+            }
+            for (; j < n; ++j) {
+                V s = zero;
+                for (int k = j; k < n; ++k) s += gi[k] * L[j * n + k];
+                x[j] = s;
             }
         }
-        // Lᵀ Y = Φ (unit upper triangular Lᵀ): rows from the bottom.
+        // Lᵀ Y = Φ (unit upper triangular Lᵀ): rows from the bottom, four
+        // columns at a time.
         for (int i = n - 2; i >= 0; --i) {
-            for (int k = i + 1; k < n; ++k) {
-                const V l = L[k * n + i];
-                for (int c = 0; c < n; ++c) X[i * n + c] -= l * X[k * n + c];
+            V *x = X + i * n;
+            int c = 0;
+            for (; c + 4 <= n; c += 4) {
+                V s0 = x[c], s1 = x[c + 1], s2 = x[c + 2], s3 = x[c + 3];
+                for (int k = i + 1; k < n; ++k) {
+                    const V l = L[k * n + i], *xk = X + k * n + c;
+                    s0 -= l * xk[0]; s1 -= l * xk[1]; s2 -= l * xk[2]; s3 -= l * xk[3];
+                }
+                x[c] = s0; x[c + 1] = s1; x[c + 2] = s2; x[c + 3] = s3;
+            }
+            for (; c < n; ++c) {
+                V s = x[c];
+                for (int k = i + 1; k < n; ++k) s -= L[k * n + i] * X[k * n + c];
+                x[c] = s;
             }
         }
-        // Z Uᵀ = Y, row by row, columns from the right:
-        // Z[i][j] = (Y[i][j] - sum over k > j of Z[i][k] U[j][k]) / U[j][j].
+        // Z Uᵀ = Y, columns from the right:
+        // Z[i][j] = (Y[i][j] - sum over k > j of Z[i][k] U[j][k]) / U[j][j],
+        // four rows at a time.
         for (int j = 0; j < n; ++j) rinv[j] = FN(splat)(1) / L[j * n + j];
-        for (int i = 0; i < n; ++i) {
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            V *x0 = X + i * n, *x1 = x0 + n, *x2 = x1 + n, *x3 = x2 + n;
+            for (int j = n - 1; j >= 0; --j) {
+                const V *u = L + j * n;
+                V s0 = x0[j], s1 = x1[j], s2 = x2[j], s3 = x3[j];
+                for (int k = j + 1; k < n; ++k) {
+                    const V uk = u[k];
+                    s0 -= x0[k] * uk; s1 -= x1[k] * uk; s2 -= x2[k] * uk; s3 -= x3[k] * uk;
+                }
+                x0[j] = s0 * rinv[j]; x1[j] = s1 * rinv[j]; x2[j] = s2 * rinv[j]; x3[j] = s3 * rinv[j];
+            }
+        }
+        for (; i < n; ++i) {
             V *x = X + i * n;
             for (int j = n - 1; j >= 0; --j) {
                 V s = x[j];
@@ -206,22 +275,25 @@ static void FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, i
             }
         }
         // Ā = P Z: row i of Z is row perm[i] of Ā.
-        const T *b = (const T *)X;
+        FN(unstage)(X, stage, valid, nn);
         for (int l = 0; l < valid; ++l) {
             const int32_t *ip = ipiv + (g0 + l) * (int64_t)n;
-            for (int i = 0; i < n; ++i) perm[i] = i;
-            for (int i = 0; i < n; ++i) {
-                int p = ip[i] - 1, t = perm[i];
-                if (p < 0 || p >= n) p = i;  // not a valid interchange: none
-                perm[i] = perm[p];
+            for (int r = 0; r < n; ++r) perm[r] = r;
+            for (int r = 0; r < n; ++r) {
+                int p = ip[r] - 1, t = perm[r];
+                if (p < 0 || p >= n) p = r;  // not a valid interchange: none
+                perm[r] = perm[p];
                 perm[p] = t;
             }
             T *d = out + (g0 + l) * (int64_t)nn;
-            for (int i = 0; i < n; ++i) {
-                T *row = d + perm[i] * n;
-                for (int c = 0; c < n; ++c) row[c] = b[(i * n + c) * W + l];
+            const T *z = stage + l * nn;
+            for (int r = 0; r < n; ++r) {
+                T *dr = d + perm[r] * n;
+                const T *zr = z + r * n;
+                for (int c = 0; c < n; ++c) dr[c] = zr[c];
             }
         }
     }
+    free(stage);
     free(L);
 }

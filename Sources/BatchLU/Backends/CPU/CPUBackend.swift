@@ -110,16 +110,15 @@ public struct CPUBackend: LUBackend {
     /// (no copy of the input first); each thread writes its own matrices.
     private func factorInterleaved<T: LUScalar>(_ a: Tensor<T>, pivot: Bool) -> LUFactors<T> {
         let n = a.cols, batch = a.batchCount, size = n * n
-        var pivots = [Int32](repeating: 0, count: batch * n)
-        var info = [Int32](repeating: 0, count: batch)
+        var pivots = [Int32](), info = [Int32]()
         let lu: [T] = a.withUnsafeBufferPointer { inBuf in
             freshArray(count: batch * size) { out in
-                guard batch > 0 else { return }
-                pivots.withUnsafeMutableBufferPointer { pivBuf in
-                    info.withUnsafeMutableBufferPointer { infoBuf in
+                pivots = freshArray(count: batch * n) { pivOut in
+                    info = freshArray(count: batch) { infoOut in
+                        guard batch > 0 else { return }
                         let inP = SendablePointer(UnsafeMutablePointer(mutating: inBuf.baseAddress!))
                         let outP = SendablePointer(out)
-                        let pivP = SendablePointer(pivBuf.baseAddress!), infoP = SendablePointer(infoBuf.baseAddress!)
+                        let pivP = SendablePointer(pivOut), infoP = SendablePointer(infoOut)
                         runBatch(count: batch, n: n, flopsPerItem: Double(size * n), align: Interleaved.groupAlign) { r in
                             Interleaved.getrf(inP.base + r.lowerBound * size, outP.base + r.lowerBound * size,
                                               ipiv: pivP.base + r.lowerBound * n, info: infoP.base + r.lowerBound,
