@@ -75,7 +75,6 @@ public struct CPUBackend: LUBackend {
     public func luFactor<T: LUScalar>(_ a: Tensor<T>, pivot: Bool) throws -> LUFactors<T> {
         let m = a.rows, n = a.cols, k = min(m, n), batch = a.batchCount
         if usesInterleaved(T.self, m: m, n: n) { return factorInterleaved(a, pivot: pivot) }
-        var lu = a
         var pivots = [Int32](repeating: 0, count: batch * k)
         var info = [Int32](repeating: 0, count: batch)
         let path: String
@@ -83,24 +82,32 @@ public struct CPUBackend: LUBackend {
         else if pivot { path = "lapack-getrf" }
         else { path = "native-blocked-nopivot" }
 
-        if batch > 0, k > 0 {
-            let flops = Double(m) * Double(n) * Double(k)
-            lu.withUnsafeMutableBufferPointer { luBuf in
+        // The factors go to a fresh array (huge pages when large) that each
+        // thread fills for its own matrices straight from the input.
+        let lu: [T] = a.withUnsafeBufferPointer { src in
+            freshArray(count: batch * m * n) { out in
+                guard batch > 0 else { return }
+                let srcP = SendablePointer(UnsafeMutablePointer(mutating: src.baseAddress!))
+                let luP = SendablePointer(out)
+                if k == 0 {
+                    out.initialize(from: srcP.base, count: batch * m * n)
+                    return
+                }
+                let flops = Double(m) * Double(n) * Double(k)
                 pivots.withUnsafeMutableBufferPointer { pivBuf in
                     info.withUnsafeMutableBufferPointer { infoBuf in
                         // Each chunk writes only its own matrices' LU, pivots and info.
-                        let luP = SendablePointer(luBuf.baseAddress!)
                         let pivP = SendablePointer(pivBuf.baseAddress!)
                         let infoP = SendablePointer(infoBuf.baseAddress!)
                         runBatch(count: batch, n: max(m, n), flopsPerItem: flops) { range in
-                            factorChunk(range, m: m, n: n, path: path, pivot: pivot,
+                            factorChunk(range, m: m, n: n, path: path, pivot: pivot, src: UnsafePointer(srcP.base),
                                         lu: luP.base, ipiv: pivP.base, info: infoP.base)
                         }
                     }
                 }
             }
         }
-        return LUFactors(unchecked: lu,
+        return LUFactors(unchecked: Tensor(unchecked: a.shape, elements: lu),
                          pivots: Tensor(unchecked: a.batchShape + [k], elements: pivots),
                          info: Tensor(unchecked: a.batchShape, elements: info),
                          pivoted: pivot, execution: Execution(backend: name, path: path))
@@ -139,21 +146,23 @@ public struct CPUBackend: LUBackend {
     @_specialize(where T == Complex<Float>)
     @_specialize(where T == Complex<Double>)
     private func factorChunk<T: LUScalar>(_ range: Range<Int>, m: Int, n: Int, path: String, pivot: Bool,
-                                          lu: UnsafeMutablePointer<T>, ipiv: UnsafeMutablePointer<Int32>,
-                                          info: UnsafeMutablePointer<Int32>) {
+                                          src: UnsafePointer<T>, lu: UnsafeMutablePointer<T>,
+                                          ipiv: UnsafeMutablePointer<Int32>, info: UnsafeMutablePointer<Int32>) {
         let k = min(m, n), size = m * n
         switch path {
         case "native-getf2":
+            (lu + range.lowerBound * size).initialize(from: src + range.lowerBound * size, count: range.count * size)
             for b in range {
                 info[b] = Native.getf2(m: m, n: n, a: lu + b * size, lda: n, ipiv: ipiv + b * k, pivot: pivot)
             }
         case "lapack-getrf":
-            // LAPACK is column-major: factor a transposed copy, copy back.
+            // LAPACK is column-major: factor a transposed copy of the input,
+            // write the factors back transposed.
             let scratch = UnsafeMutablePointer<T>.allocate(capacity: size)
             defer { scratch.deallocate() }
             for b in range {
-                let a = lu + b * size
-                for i in 0..<m { for j in 0..<n { scratch[j * m + i] = a[i * n + j] } }
+                let a = lu + b * size, s = src + b * size
+                for i in 0..<m { for j in 0..<n { scratch[j * m + i] = s[i * n + j] } }
                 let r = T.lapackGetrf(m: blasInt(m), n: blasInt(n), a: scratch, lda: blasInt(max(1, m)),
                                       ipiv: ipiv + b * k)
                 precondition(r >= 0, "LAPACK getrf rejected argument \(-r)")
@@ -161,6 +170,7 @@ public struct CPUBackend: LUBackend {
                 for i in 0..<m { for j in 0..<n { a[i * n + j] = scratch[j * m + i] } }
             }
         default:
+            (lu + range.lowerBound * size).initialize(from: src + range.lowerBound * size, count: range.count * size)
             for b in range {
                 info[b] = blockedNoPivot(m: m, n: n, a: lu + b * size, ipiv: ipiv + b * k)
             }
@@ -251,18 +261,19 @@ public struct CPUBackend: LUBackend {
     public func luFactorBackward<T: LUScalar>(_ factors: LUFactors<T>, _ gradLU: Tensor<T>) throws -> Tensor<T> {
         let m = factors.rows, n = factors.cols, k = min(m, n), count = factors.batchCount
         if count > 0, usesInterleaved(T.self, m: m, n: n) { return backwardInterleaved(factors, gradLU) }
-        var out = try Tensor<T>(zeros: gradLU.shape)
-        if count == 0 || k == 0 { return out }
+        if count == 0 || k == 0 { return try Tensor<T>(zeros: gradLU.shape) }
         let ops = self.ops
-        factors.lu.withUnsafeBufferPointer { luBuf in
+        // Every element of each gradient is written (Backward.square/wide/tall
+        // fill `out` before solving), so the array starts uninitialised.
+        let out: [T] = factors.lu.withUnsafeBufferPointer { luBuf in
             factors.pivots.withUnsafeBufferPointer { pivBuf in
                 gradLU.withUnsafeBufferPointer { gBuf in
-                    out.withUnsafeMutableBufferPointer { oBuf in
+                    freshArray(count: count * m * n) { oBase in
                         let luP = SendablePointer(UnsafeMutablePointer(mutating: luBuf.baseAddress!))
                         let pivP = SendablePointer(UnsafeMutablePointer(mutating: pivBuf.baseAddress!))
                         let gP = SendablePointer(UnsafeMutablePointer(mutating: gBuf.baseAddress!))
                         // Each chunk writes only its own matrices' gradients.
-                        let oP = SendablePointer(oBuf.baseAddress!)
+                        let oP = SendablePointer(oBase)
                         runBatch(count: count, n: max(m, n), flopsPerItem: 4 * Double(m * n * k)) { range in
                             let w = UnsafeMutablePointer<T>.allocate(capacity: k * k)
                             let r = UnsafeMutablePointer<T>.allocate(capacity: k * k)
@@ -285,7 +296,7 @@ public struct CPUBackend: LUBackend {
                 }
             }
         }
-        return out
+        return Tensor(unchecked: gradLU.shape, elements: out)
     }
 
     private func backwardInterleaved<T: LUScalar>(_ factors: LUFactors<T>, _ gradLU: Tensor<T>) -> Tensor<T> {
