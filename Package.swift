@@ -22,9 +22,10 @@ let package = Package(
                        providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
 
         .target(name: "CLBridge", dependencies: ["COpenCL"]),
-        // Batched kernels for small matrices, vectorised across matrices (C,
-        // one variant per instruction set, chosen at run time).
-        .target(name: "CBatchKernels"),
+        // C kernels: batches of small matrices vectorised across matrices (one
+        // variant per instruction set, chosen at run time), and a recursive
+        // getrf over OpenBLAS GEMM for larger ones.
+        .target(name: "CBatchKernels", dependencies: ["COpenBLAS"]),
         .systemLibrary(name: "CCLBlast", pkgConfig: "clblast",
                        providers: [.apt(["libclblast-dev"])]),
         .target(name: "Kernels", dependencies: ["CLBridge", "CCLBlast", "COpenCL"]),

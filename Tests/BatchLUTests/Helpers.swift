@@ -19,7 +19,8 @@ enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case cpu
     /// Every size on the native kernels (tiny getf2, native trsm/trmm/gemm).
     case cpuNative
-    /// Every size on LAPACK/BLAS, and the blocked unpivoted path with tiny blocks.
+    /// Every size on LAPACK/BLAS (LAPACK getrf, not BatchLU's recursive one),
+    /// and the blocked unpivoted path with tiny blocks.
     case cpuLibrary
 
     /// The OpenCL device with its default dispatch table (PoCL's CPU device here).
@@ -42,7 +43,8 @@ enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
                                                                      interleavedMaxN: 0)))
         case .cpuLibrary:
             return .custom(CPUBackend(tuning: CPUTuning(nativeFactorMaxN: 0, nativeBLASMaxN: 0, blockSize: 3,
-                                                        threadedBLASMinN: 1, interleavedMaxN: 0)))
+                                                        threadedBLASMinN: 1, interleavedMaxN: 0,
+                                                        recursiveGetrf: false)))
         }
     }
     var testDescription: String { rawValue }

@@ -36,6 +36,24 @@ void blk_getrf_backward_f64(const double *lu, const int32_t *ipiv, const double 
 void blk_getrf_backward_f32(const float *lu, const int32_t *ipiv, const float *g, float *out, int64_t count,
                             int32_t n);
 
+/// LU with partial pivoting of one column-major m x n matrix (leading
+/// dimension lda >= max(1, m)), in place, with LAPACK getrf's contract: 1-based
+/// ipiv (min(m, n) entries), returns info (0, or the first j + 1 whose pivot
+/// is exactly zero; the factorization continues past it, that column neither
+/// interchanged nor scaled), or -1 / -2 / -4 for an invalid m / n / lda.
+/// Pivot choice: the first row holding the largest |a| (i?amax).
+/// Algorithm: getrf2-style recursion over the columns on OpenBLAS GEMM; the
+/// triangular solves recurse into GEMM down to 16 x 16 (32 x 32 from
+/// min(m, n) = 512) diagonal blocks of L, applied as TRMM with their inverse
+/// (computed once per block). OpenBLAS threads the calls if it is threaded.
+int blk_getrf_cm_f64(int m, int n, double *a, int lda, int *ipiv);
+int blk_getrf_cm_f32(int m, int n, float *a, int lda, int *ipiv);
+
+/// dst (cols x rows, leading dimension ldd) = the transpose of src (rows x
+/// cols, leading dimension lds), for elements of 4, 8 or 16 bytes, in
+/// cache-sized tiles.
+void blk_transpose(int elem_bytes, int rows, int cols, const void *src, int lds, void *dst, int ldd);
+
 /// Asks the kernel to back [p, p + bytes) with huge pages where it can (a
 /// hint; nothing happens on systems without transparent huge pages). Call
 /// before the memory is first written: it makes first-touch page faults of a

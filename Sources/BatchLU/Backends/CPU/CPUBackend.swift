@@ -21,12 +21,18 @@ public struct CPUTuning: Sendable, Equatable {
     /// and differentiated by the interleaved C kernels (``Interleaved``),
     /// several matrices per vector instruction. 0 turns them off.
     public var interleavedMaxN: Int = 64
+    /// Pivoted real matrices above the native sizes factor with BatchLU's
+    /// recursive getrf over OpenBLAS GEMM (`RecursiveLU`); `false` sends them
+    /// to LAPACK `getrf` (as complex matrices always go).
+    public var recursiveGetrf: Bool = true
     /// Threads used across the batch.
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
     public init(nativeFactorMaxN: Int? = nil, nativeBLASMaxN: Int? = nil, blockSize: Int? = nil,
-                threadedBLASMinN: Int? = nil, threads: Int? = nil, interleavedMaxN: Int? = nil) {
+                threadedBLASMinN: Int? = nil, threads: Int? = nil, interleavedMaxN: Int? = nil,
+                recursiveGetrf: Bool? = nil) {
+        if let v = recursiveGetrf { self.recursiveGetrf = v }
         if let v = interleavedMaxN { self.interleavedMaxN = v }
         if let v = nativeFactorMaxN { self.nativeFactorMaxN = v }
         if let v = nativeBLASMaxN { self.nativeBLASMaxN = v }
@@ -79,7 +85,7 @@ public struct CPUBackend: LUBackend {
         var info = [Int32](repeating: 0, count: batch)
         let path: String
         if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
-        else if pivot { path = "lapack-getrf" }
+        else if pivot { path = tuning.recursiveGetrf && RecursiveLU.supports(T.self) ? "recursive-getrf" : "lapack-getrf" }
         else { path = "native-blocked-nopivot" }
 
         // The factors go to a fresh array (huge pages when large) that each
@@ -155,19 +161,19 @@ public struct CPUBackend: LUBackend {
             for b in range {
                 info[b] = Native.getf2(m: m, n: n, a: lu + b * size, lda: n, ipiv: ipiv + b * k, pivot: pivot)
             }
-        case "lapack-getrf":
-            // LAPACK is column-major: factor a transposed copy of the input,
+        case "lapack-getrf", "recursive-getrf":
+            // Column-major algorithms: factor a transposed copy of the input,
             // write the factors back transposed.
             let scratch = UnsafeMutablePointer<T>.allocate(capacity: size)
             defer { scratch.deallocate() }
             for b in range {
-                let a = lu + b * size, s = src + b * size
-                for i in 0..<m { for j in 0..<n { scratch[j * m + i] = s[i * n + j] } }
-                let r = T.lapackGetrf(m: blasInt(m), n: blasInt(n), a: scratch, lda: blasInt(max(1, m)),
-                                      ipiv: ipiv + b * k)
-                precondition(r >= 0, "LAPACK getrf rejected argument \(-r)")
+                transpose(rows: m, cols: n, src + b * size, lds: n, scratch, ldd: m)
+                let r = path == "recursive-getrf"
+                    ? RecursiveLU.getrf(m: m, n: n, a: scratch, lda: max(1, m), ipiv: ipiv + b * k)
+                    : T.lapackGetrf(m: blasInt(m), n: blasInt(n), a: scratch, lda: blasInt(max(1, m)), ipiv: ipiv + b * k)
+                precondition(r >= 0, "getrf rejected argument \(-r)")
                 info[b] = r
-                for i in 0..<m { for j in 0..<n { a[i * n + j] = scratch[j * m + i] } }
+                transpose(rows: n, cols: m, scratch, lds: m, lu + b * size, ldd: n)
             }
         default:
             (lu + range.lowerBound * size).initialize(from: src + range.lowerBound * size, count: range.count * size)

@@ -72,3 +72,27 @@ func freshArray<T>(count: Int, _ fill: (UnsafeMutablePointer<T>) -> Void) -> [T]
         initialized = count
     }
 }
+
+/// BatchLU's recursive getrf (`Sources/CBatchKernels/getrf_recursive.c`)
+/// for real matrices, column-major, LAPACK's contract.
+enum RecursiveLU {
+    static func supports<T: LUScalar>(_: T.Type) -> Bool { T.self == Double.self || T.self == Float.self }
+
+    static func getrf<T: LUScalar>(m: Int, n: Int, a: UnsafeMutablePointer<T>, lda: Int,
+                                   ipiv: UnsafeMutablePointer<Int32>) -> Int32 {
+        let raw = UnsafeMutableRawPointer(a)
+        if T.self == Double.self {
+            return blk_getrf_cm_f64(Int32(m), Int32(n), raw.assumingMemoryBound(to: Double.self), Int32(lda), ipiv)
+        } else if T.self == Float.self {
+            return blk_getrf_cm_f32(Int32(m), Int32(n), raw.assumingMemoryBound(to: Float.self), Int32(lda), ipiv)
+        }
+        preconditionFailure("RecursiveLU.getrf: \(T.typeName) is not supported")
+    }
+}
+
+/// `dst` (cols × rows, leading dimension `ldd`) = the transpose of `src`
+/// (rows × cols, leading dimension `lds`), in cache-sized tiles.
+func transpose<T: LUScalar>(rows: Int, cols: Int, _ src: UnsafePointer<T>, lds: Int,
+                            _ dst: UnsafeMutablePointer<T>, ldd: Int) {
+    blk_transpose(Int32(MemoryLayout<T>.stride), Int32(rows), Int32(cols), src, Int32(lds), dst, Int32(ldd))
+}
