@@ -79,8 +79,8 @@
             const int i1 = i0 + BLK_TILE < rows ? i0 + BLK_TILE : rows;                        \
             for (int j0 = 0; j0 < cols; j0 += BLK_TILE) {                                      \
                 const int j1 = j0 + BLK_TILE < cols ? j0 + BLK_TILE : cols;                    \
-                for (int i = i0; i < i1; ++i)                                                  \
-                    for (int j = j0; j < j1; ++j) dst[(size_t)j * ldd + i] = src[(size_t)i * lds + j]; \
+                for (int j = j0; j < j1; ++j)                                                  \
+                    for (int i = i0; i < i1; ++i) dst[(size_t)j * ldd + i] = src[(size_t)i * lds + j]; \
             }                                                                                  \
         }                                                                                      \
     }

@@ -164,16 +164,16 @@ public struct CPUBackend: LUBackend {
         case "lapack-getrf", "recursive-getrf":
             // Column-major algorithms: factor a transposed copy of the input,
             // write the factors back transposed.
-            let scratch = UnsafeMutablePointer<T>.allocate(capacity: size)
+            let scratch = allocateScratch(T.self, count: size)
             defer { scratch.deallocate() }
             for b in range {
-                transpose(rows: m, cols: n, src + b * size, lds: n, scratch, ldd: m)
+                parallelTranspose(rows: m, cols: n, src + b * size, lds: n, scratch, ldd: m, alone: range.count == 1)
                 let r = path == "recursive-getrf"
                     ? RecursiveLU.getrf(m: m, n: n, a: scratch, lda: max(1, m), ipiv: ipiv + b * k)
                     : T.lapackGetrf(m: blasInt(m), n: blasInt(n), a: scratch, lda: blasInt(max(1, m)), ipiv: ipiv + b * k)
                 precondition(r >= 0, "getrf rejected argument \(-r)")
                 info[b] = r
-                transpose(rows: n, cols: m, scratch, lds: m, lu + b * size, ldd: n)
+                parallelTranspose(rows: n, cols: m, scratch, lds: m, lu + b * size, ldd: n, alone: range.count == 1)
             }
         default:
             (lu + range.lowerBound * size).initialize(from: src + range.lowerBound * size, count: range.count * size)

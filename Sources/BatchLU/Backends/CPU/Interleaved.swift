@@ -1,4 +1,6 @@
 import CBatchKernels
+import Dispatch
+import Foundation
 
 /// The CPU backend's kernels for batches of small square real matrices
 /// (`Sources/CBatchKernels`): 8 (`Double`) or 16 (`Float`) matrices held
@@ -95,4 +97,31 @@ enum RecursiveLU {
 func transpose<T: LUScalar>(rows: Int, cols: Int, _ src: UnsafePointer<T>, lds: Int,
                             _ dst: UnsafeMutablePointer<T>, ldd: Int) {
     blk_transpose(Int32(MemoryLayout<T>.stride), Int32(rows), Int32(cols), src, Int32(lds), dst, Int32(ldd))
+}
+
+/// ``transpose``, split by rows over the cores when the matrix is `alone`
+/// (the only one of its batch chunk) and large.
+func parallelTranspose<T: LUScalar>(rows: Int, cols: Int, _ src: UnsafePointer<T>, lds: Int,
+                                    _ dst: UnsafeMutablePointer<T>, ldd: Int, alone: Bool) {
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    guard alone, threads > 1, rows * cols >= 1 << 18 else {
+        transpose(rows: rows, cols: cols, src, lds: lds, dst, ldd: ldd)
+        return
+    }
+    let s = SendablePointer(UnsafeMutablePointer(mutating: src)), d = SendablePointer(dst)
+    // Each piece writes its own columns of dst (its rows of src).
+    DispatchQueue.concurrentPerform(iterations: threads) { p in
+        let r0 = rows * p / threads, r1 = rows * (p + 1) / threads
+        if r0 < r1 { transpose(rows: r1 - r0, cols: cols, s.base + r0 * lds, lds: lds, d.base + r0, ldd: ldd) }
+    }
+}
+
+/// Uninitialised scratch memory for `count` elements; from 4 MiB up it is
+/// aligned to 2 MiB and advised to use huge pages (see ``freshArray``).
+func allocateScratch<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    let bytes = count * MemoryLayout<T>.stride
+    guard bytes >= 4 << 20 else { return UnsafeMutablePointer<T>.allocate(capacity: count) }
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 2 << 20)
+    blk_advise_huge_pages(raw, bytes)
+    return raw.bindMemory(to: T.self, capacity: count)
 }
