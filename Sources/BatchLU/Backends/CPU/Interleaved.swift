@@ -103,7 +103,7 @@ func transpose<T: LUScalar>(rows: Int, cols: Int, _ src: UnsafePointer<T>, lds: 
 /// (the only one of its batch chunk) and large.
 func parallelTranspose<T: LUScalar>(rows: Int, cols: Int, _ src: UnsafePointer<T>, lds: Int,
                                     _ dst: UnsafeMutablePointer<T>, ldd: Int, alone: Bool) {
-    let threads = ProcessInfo.processInfo.activeProcessorCount
+    let threads = Parallel.cores
     guard alone, threads > 1, rows * cols >= 1 << 18 else {
         transpose(rows: rows, cols: cols, src, lds: lds, dst, ldd: ldd)
         return

@@ -12,6 +12,10 @@ struct SendablePointer<T>: @unchecked Sendable {
 }
 
 enum Parallel {
+    /// The active core count, read once (Foundation reads it from the
+    /// cgroup files in /sys on every access on Linux).
+    static let cores: Int = ProcessInfo.processInfo.activeProcessorCount
+
     /// Splits `0..<count` into contiguous chunks and runs them on up to
     /// `threads` threads. `workPerItem` (in flops) keeps tiny batches on one
     /// thread, where a thread hand-off costs more than the work.
@@ -43,7 +47,7 @@ enum BLASThreads {
     /// if set, else the number of cores.
     static let maxThreads: Int = {
         if let s = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"], let v = Int(s), v > 0 { return v }
-        return ProcessInfo.processInfo.activeProcessorCount
+        return Parallel.cores
     }()
 
     /// Puts OpenBLAS in single-threaded mode once per process.
