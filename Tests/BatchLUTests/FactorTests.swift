@@ -224,8 +224,10 @@ func checkAgreement<T: LUScalar>(_: T.Type) throws {
     #expect(complexSmall.execution == Execution(backend: "cpu", path: "native-getf2"))
     let mid = try luFactorEx(try Tensor<Double>.random([4, 24, 20], seed: 1), backend: .cpu)
     #expect(mid.execution == Execution(backend: "cpu", path: "native-getf2"))
-    let large = try luFactorEx(try Tensor<Double>.random([2, 65, 65], seed: 1), backend: .cpu)
+    let large = try luFactorEx(try Tensor<Double>.random([2, 100, 100], seed: 1), backend: .cpu)
     #expect(large.execution == Execution(backend: "cpu", path: "recursive-getrf"))
+    let mid2 = try luFactorEx(try Tensor<Double>.random([2, 64, 32], seed: 1), backend: .cpu)
+    #expect(mid2.execution == Execution(backend: "cpu", path: "lapack-getrf"))
     let complexLarge = try luFactorEx(try Tensor<Complex<Float>>.random([2, 40, 40], seed: 1), backend: .cpu)
     #expect(complexLarge.execution == Execution(backend: "cpu", path: "lapack-getrf"))
     let nopiv = try luFactorEx(try Tensor<Double>.random([2, 64, 80], seed: 1), pivot: false, backend: .cpu)
@@ -239,11 +241,13 @@ func checkAgreement<T: LUScalar>(_: T.Type) throws {
 /// with a zero column and a rank-deficient matrix in the batch.
 func checkRecursive<T: LUScalar & BinaryFloatingPoint>(_: T.Type) throws {
     let lapack = TestBackend.cpuLibrary.choice
+    // From min(m, n) = 33 up (the default starts at 96), so that narrow shapes run it too.
+    let recursive = BackendChoice.custom(CPUBackend(tuning: CPUTuning(recursiveGetrfMinN: 33)))
     for (batch, m, n) in [(3, 65, 65), (2, 100, 70), (2, 70, 100), (2, 129, 129), (1, 300, 257), (1, 520, 520)] {
         var a = try Tensor<T>.random([batch, m, n], seed: UInt64(m * 7 + n))
         for r in 0..<m { a.elements[r * n + 17] = .zero }                      // matrix 0: zero column 17
         if batch > 1 { for r in 0..<m { for c in 0..<n { a.elements[m * n + r * n + c] = T(r % 3 + c % 5) } } } // rank 2
-        let f = try luFactorEx(a, backend: .cpu)
+        let f = try luFactorEx(a, backend: recursive)
         #expect(f.execution?.path == "recursive-getrf")
         let ref = try luFactorEx(a, backend: lapack)
         if batch > 1 {
