@@ -108,53 +108,57 @@ int blk_isa_supported(int isa) { return isa >= BLK_ISA_BASELINE && isa <= blk_is
 #ifdef BLK_X86
 #define DISPATCH(isa, name, suffix, ...)                                                               \
     switch (isa) {                                                                                     \
-    case ISA_AVX512: name##_##suffix##_avx512(__VA_ARGS__); return;                                   \
-    case ISA_AVX2: name##_##suffix##_avx2(__VA_ARGS__); return;                                       \
-    default: name##_##suffix##_base(__VA_ARGS__); return;                                             \
+    case ISA_AVX512: return name##_##suffix##_avx512(__VA_ARGS__);                                    \
+    case ISA_AVX2: return name##_##suffix##_avx2(__VA_ARGS__);                                        \
+    default: return name##_##suffix##_base(__VA_ARGS__);                                              \
     }
 #else
-#define DISPATCH(isa, name, suffix, ...) name##_##suffix##_base(__VA_ARGS__);
+#define DISPATCH(isa, name, suffix, ...) return name##_##suffix##_base(__VA_ARGS__);
 #endif
 
 // An unsupported `isa` falls back to the detected one.
 #define CHOOSE(isa) (blk_isa_supported(isa) ? (isa) : blk_isa_level())
 
-void blk_getrf_f64_isa(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count,
+int blk_getrf_f64_isa(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count,
                        int32_t n, int32_t pivot) {
-    if (count <= 0 || n <= 0 || n > BLK_MAX_N) return;
+    if (count <= 0) return 0;
+    if (n <= 0 || n > BLK_MAX_N) return -2;
     DISPATCH(CHOOSE(isa), getrf, f64, in, out, ipiv, info, count, n, pivot)
 }
-void blk_getrf_f32_isa(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
+int blk_getrf_f32_isa(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
                        int32_t n, int32_t pivot) {
-    if (count <= 0 || n <= 0 || n > BLK_MAX_N) return;
+    if (count <= 0) return 0;
+    if (n <= 0 || n > BLK_MAX_N) return -2;
     DISPATCH(CHOOSE(isa), getrf, f32, in, out, ipiv, info, count, n, pivot)
 }
-void blk_getrf_backward_f64_isa(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
+int blk_getrf_backward_f64_isa(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
                                 int64_t count, int32_t n) {
-    if (count <= 0 || n <= 0 || n > BLK_MAX_N) return;
+    if (count <= 0) return 0;
+    if (n <= 0 || n > BLK_MAX_N) return -2;
     DISPATCH(CHOOSE(isa), backward, f64, lu, ipiv, g, out, count, n)
 }
-void blk_getrf_backward_f32_isa(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
+int blk_getrf_backward_f32_isa(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
                                 int64_t count, int32_t n) {
-    if (count <= 0 || n <= 0 || n > BLK_MAX_N) return;
+    if (count <= 0) return 0;
+    if (n <= 0 || n > BLK_MAX_N) return -2;
     DISPATCH(CHOOSE(isa), backward, f32, lu, ipiv, g, out, count, n)
 }
 
-void blk_getrf_f64(const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
+int blk_getrf_f64(const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
                    int32_t pivot) {
-    blk_getrf_f64_isa(blk_isa_level(), in, out, ipiv, info, count, n, pivot);
+    return blk_getrf_f64_isa(blk_isa_level(), in, out, ipiv, info, count, n, pivot);
 }
-void blk_getrf_f32(const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
+int blk_getrf_f32(const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
                    int32_t pivot) {
-    blk_getrf_f32_isa(blk_isa_level(), in, out, ipiv, info, count, n, pivot);
+    return blk_getrf_f32_isa(blk_isa_level(), in, out, ipiv, info, count, n, pivot);
 }
-void blk_getrf_backward_f64(const double *lu, const int32_t *ipiv, const double *g, double *out, int64_t count,
+int blk_getrf_backward_f64(const double *lu, const int32_t *ipiv, const double *g, double *out, int64_t count,
                             int32_t n) {
-    blk_getrf_backward_f64_isa(blk_isa_level(), lu, ipiv, g, out, count, n);
+    return blk_getrf_backward_f64_isa(blk_isa_level(), lu, ipiv, g, out, count, n);
 }
-void blk_getrf_backward_f32(const float *lu, const int32_t *ipiv, const float *g, float *out, int64_t count,
+int blk_getrf_backward_f32(const float *lu, const int32_t *ipiv, const float *g, float *out, int64_t count,
                             int32_t n) {
-    blk_getrf_backward_f32_isa(blk_isa_level(), lu, ipiv, g, out, count, n);
+    return blk_getrf_backward_f32_isa(blk_isa_level(), lu, ipiv, g, out, count, n);
 }
 
 void blk_advise_huge_pages(void *p, size_t bytes) {

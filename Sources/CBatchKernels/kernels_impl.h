@@ -109,9 +109,10 @@ static inline __attribute__((always_inline)) void FN(store)(const V *buf, T *sta
     __builtin_memcpy(dst + g0 * (int64_t)nn, stage, sizeof(T) * (size_t)nn * (size_t)valid);
 }
 
-static void FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n, int32_t pivot) {
+static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n, int32_t pivot) {
     const int nn = n * n;
     V *buf = aligned_alloc(64, sizeof(V) * (size_t)(2 * nn + n));
+    if (!buf) return -1;
     V *pv = buf + nn;  // pivot row per column, as T
     T *stage = (T *)(pv + n);
     for (int64_t g0 = 0; g0 < count; g0 += W) {
@@ -177,13 +178,19 @@ static void FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t
         }
     }
     free(buf);
+    return 0;
 }
 
-static void FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t n) {
+static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t n) {
     const int nn = n * n;
     V *L = aligned_alloc(64, sizeof(V) * (size_t)(3 * nn + n));
-    V *G = L + nn, *X = G + nn, *rinv = X + nn;
     T *stage = aligned_alloc(64, sizeof(V) * (size_t)nn);  // W matrices, de-interleaved
+    if (!L || !stage) {
+        free(L);
+        free(stage);
+        return -1;
+    }
+    V *G = L + nn, *X = G + nn, *rinv = X + nn;
     int perm[BLK_MAX_N];
     const V zero = FN(splat)(0);
     for (int64_t g0 = 0; g0 < count; g0 += W) {
@@ -296,4 +303,5 @@ static void FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, i
     }
     free(stage);
     free(L);
+    return 0;
 }

@@ -22,18 +22,20 @@ extern "C" {
 /// number). Reads matrices [0, count) from `in`, writes the packed factors to
 /// `out` (may equal `in`), 1-based pivots to `ipiv` (count * n) and `info`
 /// (count). With `pivot` = 0, no interchanges (ipiv[j] = j + 1).
-void blk_getrf_f64(const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
+/// These kernels return 0, -1 when their scratch memory (a few times
+/// 64 * n * n bytes) cannot be allocated, -2 for n outside 1 ... 64.
+int blk_getrf_f64(const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
                    int32_t pivot);
-void blk_getrf_f32(const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
+int blk_getrf_f32(const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
                    int32_t pivot);
 
 /// The gradient of the packed factorization of square matrices (MATH.md):
 ///   Φ = tril₋₁(Lᵀ L̄) + triu(Ū Uᵀ);  Ā = P L⁻ᵀ Φ U⁻ᵀ,
 /// with `lu`/`ipiv` from blk_getrf or LAPACK, `g` the packed gradient of the
 /// factors, `out` receiving Ā (must not alias the inputs).
-void blk_getrf_backward_f64(const double *lu, const int32_t *ipiv, const double *g, double *out, int64_t count,
+int blk_getrf_backward_f64(const double *lu, const int32_t *ipiv, const double *g, double *out, int64_t count,
                             int32_t n);
-void blk_getrf_backward_f32(const float *lu, const int32_t *ipiv, const float *g, float *out, int64_t count,
+int blk_getrf_backward_f32(const float *lu, const int32_t *ipiv, const float *g, float *out, int64_t count,
                             int32_t n);
 
 /// LU with partial pivoting of one column-major m x n matrix (leading
@@ -69,13 +71,13 @@ enum { BLK_ISA_BASELINE = 0, BLK_ISA_AVX2 = 1, BLK_ISA_AVX512 = 2 };
 int blk_isa_supported(int isa);
 /// The entry points above with the variant named (one this CPU does not
 /// support is replaced by the detected one).
-void blk_getrf_f64_isa(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count,
+int blk_getrf_f64_isa(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count,
                        int32_t n, int32_t pivot);
-void blk_getrf_f32_isa(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
+int blk_getrf_f32_isa(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
                        int32_t n, int32_t pivot);
-void blk_getrf_backward_f64_isa(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
+int blk_getrf_backward_f64_isa(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
                                 int64_t count, int32_t n);
-void blk_getrf_backward_f32_isa(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
+int blk_getrf_backward_f32_isa(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
                                 int64_t count, int32_t n);
 
 #ifdef __cplusplus

@@ -15,6 +15,14 @@ enum Interleaved {
 
     static func supports<T: LUScalar>(_: T.Type) -> Bool { T.self == Double.self || T.self == Float.self }
 
+    /// A kernel's status: -1 is its scratch allocation failing (a trap, as a
+    /// Swift array's allocation failure is), -2 a size outside 1...64 (callers
+    /// check `n` first).
+    private static func check(_ rc: Int32) {
+        precondition(rc != -1, "BatchLU: out of memory for the interleaved kernels' scratch")
+        precondition(rc == 0, "BatchLU: interleaved kernel called with an unsupported size")
+    }
+
     /// The detected variant's number (`BLK_ISA_*`).
     static let detectedISA: Int32 = ["baseline": 0, "avx2": 1, "avx512": 2][isa] ?? 0
 
@@ -29,15 +37,17 @@ enum Interleaved {
                                    ipiv: UnsafeMutablePointer<Int32>, info: UnsafeMutablePointer<Int32>,
                                    count: Int, n: Int, pivot: Bool, variant: Int32 = detectedISA) {
         let i = UnsafeRawPointer(input), o = UnsafeMutableRawPointer(out)
+        let rc: Int32
         if T.self == Double.self {
-            blk_getrf_f64_isa(variant, i.assumingMemoryBound(to: Double.self), o.assumingMemoryBound(to: Double.self),
+            rc = blk_getrf_f64_isa(variant, i.assumingMemoryBound(to: Double.self), o.assumingMemoryBound(to: Double.self),
                               ipiv, info, Int64(count), Int32(n), pivot ? 1 : 0)
         } else if T.self == Float.self {
-            blk_getrf_f32_isa(variant, i.assumingMemoryBound(to: Float.self), o.assumingMemoryBound(to: Float.self),
+            rc = blk_getrf_f32_isa(variant, i.assumingMemoryBound(to: Float.self), o.assumingMemoryBound(to: Float.self),
                               ipiv, info, Int64(count), Int32(n), pivot ? 1 : 0)
         } else {
             preconditionFailure("Interleaved.getrf: \(T.typeName) is not supported")
         }
+        check(rc)
     }
 
     /// The square backward (Φ, two triangular solves, the row permutation)
@@ -45,17 +55,19 @@ enum Interleaved {
     static func backward<T: LUScalar>(lu: UnsafePointer<T>, ipiv: UnsafePointer<Int32>, g: UnsafePointer<T>,
                                       out: UnsafeMutablePointer<T>, count: Int, n: Int, variant: Int32 = detectedISA) {
         let l = UnsafeRawPointer(lu), gr = UnsafeRawPointer(g), o = UnsafeMutableRawPointer(out)
+        let rc: Int32
         if T.self == Double.self {
-            blk_getrf_backward_f64_isa(variant, l.assumingMemoryBound(to: Double.self), ipiv,
+            rc = blk_getrf_backward_f64_isa(variant, l.assumingMemoryBound(to: Double.self), ipiv,
                                        gr.assumingMemoryBound(to: Double.self), o.assumingMemoryBound(to: Double.self),
                                        Int64(count), Int32(n))
         } else if T.self == Float.self {
-            blk_getrf_backward_f32_isa(variant, l.assumingMemoryBound(to: Float.self), ipiv,
+            rc = blk_getrf_backward_f32_isa(variant, l.assumingMemoryBound(to: Float.self), ipiv,
                                        gr.assumingMemoryBound(to: Float.self), o.assumingMemoryBound(to: Float.self),
                                        Int64(count), Int32(n))
         } else {
             preconditionFailure("Interleaved.backward: \(T.typeName) is not supported")
         }
+        check(rc)
     }
 }
 
