@@ -20,58 +20,23 @@ typedef long long blk_vi64 __attribute__((vector_size(64), aligned(64)));
 typedef float blk_vf32 __attribute__((vector_size(64), aligned(64)));
 typedef int blk_vi32 __attribute__((vector_size(64), aligned(64)));
 
-// Each variant: the same source under a different target attribute.
+// Each element type: kernels_variants.h compiles kernels_impl.h once per
+// instruction set, under a different target attribute.
 #define T double
 #define V blk_vf64
 #define VI blk_vi64
 #define W 8
 #define TMIN DBL_MIN
-#ifdef BLK_X86
-#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
-#define FN(x) x##_f64_avx512
-#include "kernels_impl.h"
-#undef FN
-#pragma clang attribute pop
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#define FN(x) x##_f64_avx2
-#include "kernels_impl.h"
-#undef FN
-#pragma clang attribute pop
-#endif
-#define FN(x) x##_f64_base
-#include "kernels_impl.h"
-#undef FN
-#undef T
-#undef V
-#undef VI
-#undef W
-#undef TMIN
+#define TNAME f64
+#include "kernels_variants.h"
 
 #define T float
 #define V blk_vf32
 #define VI blk_vi32
 #define W 16
 #define TMIN FLT_MIN
-#ifdef BLK_X86
-#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
-#define FN(x) x##_f32_avx512
-#include "kernels_impl.h"
-#undef FN
-#pragma clang attribute pop
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#define FN(x) x##_f32_avx2
-#include "kernels_impl.h"
-#undef FN
-#pragma clang attribute pop
-#endif
-#define FN(x) x##_f32_base
-#include "kernels_impl.h"
-#undef FN
-#undef T
-#undef V
-#undef VI
-#undef W
-#undef TMIN
+#define TNAME f32
+#include "kernels_variants.h"
 
 enum { ISA_BASE = BLK_ISA_BASELINE, ISA_AVX2 = BLK_ISA_AVX2, ISA_AVX512 = BLK_ISA_AVX512 };
 
@@ -85,7 +50,7 @@ static int blk_detect(void) {
     return ISA_BASE;
 }
 
-static int blk_isa_level(void) {
+int blk_isa_detected(void) {
     static int level = -1;  // benign race: every thread computes the same value
     int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
     if (l < 0) {
@@ -95,15 +60,15 @@ static int blk_isa_level(void) {
     return l;
 }
 
-const char *blk_isa(void) {
-    switch (blk_isa_level()) {
+const char *blk_isa_name(int isa) {
+    switch (isa) {
     case ISA_AVX512: return "avx512";
     case ISA_AVX2: return "avx2";
     default: return "baseline";
     }
 }
 
-int blk_isa_supported(int isa) { return isa >= BLK_ISA_BASELINE && isa <= blk_isa_level(); }
+int blk_isa_supported(int isa) { return isa >= BLK_ISA_BASELINE && isa <= blk_isa_detected(); }
 
 #ifdef BLK_X86
 #define DISPATCH(isa, name, suffix, ...)                                                               \
@@ -117,48 +82,31 @@ int blk_isa_supported(int isa) { return isa >= BLK_ISA_BASELINE && isa <= blk_is
 #endif
 
 // An unsupported `isa` falls back to the detected one.
-#define CHOOSE(isa) (blk_isa_supported(isa) ? (isa) : blk_isa_level())
+#define CHOOSE(isa) (blk_isa_supported(isa) ? (isa) : blk_isa_detected())
 
-int blk_getrf_f64_isa(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count,
+int blk_getrf_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count,
                        int32_t n, int32_t pivot) {
     if (count <= 0) return 0;
     if (n <= 0 || n > BLK_MAX_N) return -2;
     DISPATCH(CHOOSE(isa), getrf, f64, in, out, ipiv, info, count, n, pivot)
 }
-int blk_getrf_f32_isa(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
+int blk_getrf_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
                        int32_t n, int32_t pivot) {
     if (count <= 0) return 0;
     if (n <= 0 || n > BLK_MAX_N) return -2;
     DISPATCH(CHOOSE(isa), getrf, f32, in, out, ipiv, info, count, n, pivot)
 }
-int blk_getrf_backward_f64_isa(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
+int blk_getrf_backward_f64(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
                                 int64_t count, int32_t n) {
     if (count <= 0) return 0;
     if (n <= 0 || n > BLK_MAX_N) return -2;
     DISPATCH(CHOOSE(isa), backward, f64, lu, ipiv, g, out, count, n)
 }
-int blk_getrf_backward_f32_isa(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
+int blk_getrf_backward_f32(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
                                 int64_t count, int32_t n) {
     if (count <= 0) return 0;
     if (n <= 0 || n > BLK_MAX_N) return -2;
     DISPATCH(CHOOSE(isa), backward, f32, lu, ipiv, g, out, count, n)
-}
-
-int blk_getrf_f64(const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
-                   int32_t pivot) {
-    return blk_getrf_f64_isa(blk_isa_level(), in, out, ipiv, info, count, n, pivot);
-}
-int blk_getrf_f32(const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n,
-                   int32_t pivot) {
-    return blk_getrf_f32_isa(blk_isa_level(), in, out, ipiv, info, count, n, pivot);
-}
-int blk_getrf_backward_f64(const double *lu, const int32_t *ipiv, const double *g, double *out, int64_t count,
-                            int32_t n) {
-    return blk_getrf_backward_f64_isa(blk_isa_level(), lu, ipiv, g, out, count, n);
-}
-int blk_getrf_backward_f32(const float *lu, const int32_t *ipiv, const float *g, float *out, int64_t count,
-                            int32_t n) {
-    return blk_getrf_backward_f32_isa(blk_isa_level(), lu, ipiv, g, out, count, n);
 }
 
 void blk_advise_huge_pages(void *p, size_t bytes) {

@@ -44,13 +44,6 @@
 #define GEMM cblas_dgemm
 #define SFMIN DBL_MIN
 #include "getrf_recursive_impl.h"
-#undef REAL
-#undef FN
-#undef IAMAX
-#undef TRSM
-#undef TRMM
-#undef GEMM
-#undef SFMIN
 
 /* single precision */
 #define REAL float
@@ -61,13 +54,6 @@
 #define GEMM cblas_sgemm
 #define SFMIN FLT_MIN
 #include "getrf_recursive_impl.h"
-#undef REAL
-#undef FN
-#undef IAMAX
-#undef TRSM
-#undef TRMM
-#undef GEMM
-#undef SFMIN
 
 /* Out-of-place transpose in 32 x 32 tiles: dst (cols x rows, leading
  * dimension ldd) = transpose of src (rows x cols, leading dimension lds),

@@ -7,7 +7,7 @@
  *   FN(x)       name mangler (x##_f64 / x##_f32)
  *   IAMAX, TRSM, TRMM, GEMM   the matching CBLAS routines
  *   SFMIN       smallest normal number (LAPACK xLAMCH('S'))
- * and the tuning constants and LU_PREFETCH from largelu.c.
+ * and the tuning constants and LU_PREFETCH from getrf_recursive.c.
  *
  * Algorithm (LAPACK xGETRF2-style recursion on columns):
  *
@@ -277,3 +277,11 @@ int FN(blk_getrf_cm)(int m, int n, REAL *a, int lda, int *ipiv)
     for (int i = 0; i < mn; i++) ipiv[i] += 1;     /* 0-based -> 1-based */
     return info;
 }
+
+#undef REAL
+#undef FN
+#undef IAMAX
+#undef TRSM
+#undef TRMM
+#undef GEMM
+#undef SFMIN

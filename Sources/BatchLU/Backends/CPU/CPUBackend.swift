@@ -85,11 +85,12 @@ public struct CPUBackend: LUBackend {
     @_specialize(where T == Complex<Double>)
     public func luFactor<T: LUScalar>(_ a: Tensor<T>, pivot: Bool) throws -> LUFactors<T> {
         let m = a.rows, n = a.cols, k = min(m, n), batch = a.batchCount
-        if usesInterleaved(T.self, m: m, n: n) { return factorInterleaved(a, pivot: pivot) }
         var pivots = [Int32](repeating: 0, count: batch * k)
         var info = [Int32](repeating: 0, count: batch)
+        let interleaved = usesInterleaved(T.self, m: m, n: n)
         let path: String
-        if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
+        if interleaved { path = "interleaved-getf2(\(Interleaved.isa))" }
+        else if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
         else if pivot {
             path = tuning.recursiveGetrf && k >= tuning.recursiveGetrfMinN && RecursiveLU.supports(T.self)
                 ? "recursive-getrf" : "lapack-getrf"
@@ -113,7 +114,10 @@ public struct CPUBackend: LUBackend {
                         // Each chunk writes only its own matrices' LU, pivots and info.
                         let pivP = SendablePointer(pivBuf.baseAddress!)
                         let infoP = SendablePointer(infoBuf.baseAddress!)
-                        runBatch(count: batch, n: max(m, n), flopsPerItem: flops) { range in
+                        // The interleaved kernels work on groups of matrices:
+                        // chunks start on a group boundary.
+                        runBatch(count: batch, n: max(m, n), flopsPerItem: flops,
+                                 align: interleaved ? Interleaved.groupAlign : 1) { range in
                             factorChunk(range, m: m, n: n, path: path, pivot: pivot, src: UnsafePointer(srcP.base),
                                         lu: luP.base, ipiv: pivP.base, info: infoP.base)
                         }
@@ -127,34 +131,6 @@ public struct CPUBackend: LUBackend {
                          pivoted: pivot, execution: Execution(backend: name, path: path))
     }
 
-    /// The interleaved kernels read `a` and write fresh factors directly
-    /// (no copy of the input first); each thread writes its own matrices.
-    private func factorInterleaved<T: LUScalar>(_ a: Tensor<T>, pivot: Bool) -> LUFactors<T> {
-        let n = a.cols, batch = a.batchCount, size = n * n
-        var pivots = [Int32](), info = [Int32]()
-        let lu: [T] = a.withUnsafeBufferPointer { inBuf in
-            freshArray(count: batch * size) { out in
-                pivots = freshArray(count: batch * n) { pivOut in
-                    info = freshArray(count: batch) { infoOut in
-                        guard batch > 0 else { return }
-                        let inP = SendablePointer(UnsafeMutablePointer(mutating: inBuf.baseAddress!))
-                        let outP = SendablePointer(out)
-                        let pivP = SendablePointer(pivOut), infoP = SendablePointer(infoOut)
-                        runBatch(count: batch, n: n, flopsPerItem: Double(size * n), align: Interleaved.groupAlign) { r in
-                            Interleaved.getrf(inP.base + r.lowerBound * size, outP.base + r.lowerBound * size,
-                                              ipiv: pivP.base + r.lowerBound * n, info: infoP.base + r.lowerBound,
-                                              count: r.count, n: n, pivot: pivot)
-                        }
-                    }
-                }
-            }
-        }
-        return LUFactors(unchecked: Tensor(unchecked: a.shape, elements: lu),
-                         pivots: Tensor(unchecked: a.batchShape + [n], elements: pivots),
-                         info: Tensor(unchecked: a.batchShape, elements: info),
-                         pivoted: pivot, execution: Execution(backend: name, path: "interleaved-getf2(\(Interleaved.isa))"))
-    }
-
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     @_specialize(where T == Complex<Float>)
@@ -163,6 +139,12 @@ public struct CPUBackend: LUBackend {
                                           src: UnsafePointer<T>, lu: UnsafeMutablePointer<T>,
                                           ipiv: UnsafeMutablePointer<Int32>, info: UnsafeMutablePointer<Int32>) {
         let k = min(m, n), size = m * n
+        if path.hasPrefix("interleaved-getf2") {
+            let lo = range.lowerBound
+            Interleaved.getrf(src + lo * size, lu + lo * size, ipiv: ipiv + lo * k, info: info + lo,
+                              count: range.count, n: n, pivot: pivot)
+            return
+        }
         switch path {
         case "native-getf2":
             (lu + range.lowerBound * size).initialize(from: src + range.lowerBound * size, count: range.count * size)
@@ -274,11 +256,12 @@ public struct CPUBackend: LUBackend {
     @_specialize(where T == Complex<Double>)
     public func luFactorBackward<T: LUScalar>(_ factors: LUFactors<T>, _ gradLU: Tensor<T>) throws -> Tensor<T> {
         let m = factors.rows, n = factors.cols, k = min(m, n), count = factors.batchCount
-        if count > 0, usesInterleaved(T.self, m: m, n: n) { return backwardInterleaved(factors, gradLU) }
         if count == 0 || k == 0 { return try Tensor<T>(zeros: gradLU.shape) }
         let ops = self.ops
-        // Every element of each gradient is written (Backward.square/wide/tall
-        // fill `out` before solving), so the array starts uninitialised.
+        let interleaved = usesInterleaved(T.self, m: m, n: n)
+        // Every element of each gradient is written (the interleaved kernel,
+        // or Backward.square/wide/tall, which fill `out` before solving), so
+        // the array starts uninitialised.
         let out: [T] = factors.lu.withUnsafeBufferPointer { luBuf in
             factors.pivots.withUnsafeBufferPointer { pivBuf in
                 gradLU.withUnsafeBufferPointer { gBuf in
@@ -288,7 +271,15 @@ public struct CPUBackend: LUBackend {
                         let gP = SendablePointer(UnsafeMutablePointer(mutating: gBuf.baseAddress!))
                         // Each chunk writes only its own matrices' gradients.
                         let oP = SendablePointer(oBase)
-                        runBatch(count: count, n: max(m, n), flopsPerItem: 4 * Double(m * n * k)) { range in
+                        runBatch(count: count, n: max(m, n), flopsPerItem: 4 * Double(m * n * k),
+                                 align: interleaved ? Interleaved.groupAlign : 1) { range in
+                            if interleaved {
+                                let lo = range.lowerBound, size = n * n
+                                Interleaved.backward(lu: luP.base + lo * size, ipiv: pivP.base + lo * n,
+                                                     g: gP.base + lo * size, out: oP.base + lo * size,
+                                                     count: range.count, n: n)
+                                return
+                            }
                             let w = UnsafeMutablePointer<T>.allocate(capacity: k * k)
                             let r = UnsafeMutablePointer<T>.allocate(capacity: k * k)
                             defer { w.deallocate(); r.deallocate() }
@@ -305,29 +296,6 @@ public struct CPUBackend: LUBackend {
                                 }
                                 ops.swapRows(o, cols: n, ipiv: UnsafePointer(pivP.base + b * k), k: k, reverse: true)
                             }
-                        }
-                    }
-                }
-            }
-        }
-        return Tensor(unchecked: gradLU.shape, elements: out)
-    }
-
-    private func backwardInterleaved<T: LUScalar>(_ factors: LUFactors<T>, _ gradLU: Tensor<T>) -> Tensor<T> {
-        let n = factors.cols, count = factors.batchCount, size = n * n
-        let out: [T] = factors.lu.withUnsafeBufferPointer { luBuf in
-            factors.pivots.withUnsafeBufferPointer { pivBuf in
-                gradLU.withUnsafeBufferPointer { gBuf in
-                    freshArray(count: count * size) { o in
-                        let luP = SendablePointer(UnsafeMutablePointer(mutating: luBuf.baseAddress!))
-                        let pivP = SendablePointer(UnsafeMutablePointer(mutating: pivBuf.baseAddress!))
-                        let gP = SendablePointer(UnsafeMutablePointer(mutating: gBuf.baseAddress!))
-                        let oP = SendablePointer(o)
-                        // Each chunk writes only its own matrices' gradients.
-                        runBatch(count: count, n: n, flopsPerItem: 4 * Double(size * n), align: Interleaved.groupAlign) { r in
-                            Interleaved.backward(lu: luP.base + r.lowerBound * size, ipiv: pivP.base + r.lowerBound * n,
-                                                 g: gP.base + r.lowerBound * size, out: oP.base + r.lowerBound * size,
-                                                 count: r.count, n: n)
                         }
                     }
                 }

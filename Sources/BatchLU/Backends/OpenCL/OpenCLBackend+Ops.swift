@@ -63,8 +63,9 @@ extension OpenCLBackend {
         let tiny = max(m, n) <= table.tinyMaxN && size * esize + 64 <= Int(runtime.device.localMemory)
         let usesCLBlast = !tiny && k > table.blockSize
             && min(m - table.blockSize, n - table.blockSize, table.blockSize) >= table.clblastMinSize
+        // Matrices per work-group on the tiny path (0 on the blocked path).
         let packed = tiny ? table.tinyMatricesPerGroup(m: m, n: n, elementBytes: esize,
-                                                       localMemory: Int(clamping: runtime.device.localMemory)) : 1
+                                                       localMemory: Int(clamping: runtime.device.localMemory)) : 0
         let path = tiny ? (packed > 1 ? "tiny-getrf(\(packed)/group)" : "tiny-getrf") : (usesCLBlast ? "blocked-getrf+clblast" : "blocked-getrf")
         let execution = Execution(backend: name, path: path)
         if batch == 0 || k == 0 {
@@ -79,7 +80,8 @@ extension OpenCLBackend {
         try withCLErrors {
             for r in ranges {
                 let (luBuf, pivBuf, infoBuf) = try factorOnDevice(prog, a.elements[(r.lowerBound * size)..<(r.upperBound * size)],
-                                                                  count: r.count, m: m, n: n, pivot: pivot, tiny: tiny, as: T.self)
+                                                                  count: r.count, m: m, n: n, pivot: pivot, tinyPerGroup: packed,
+                                                                  as: T.self)
                 lu += try download(luBuf, count: r.count * size, as: T.self, zero: .zero)
                 piv += try download(pivBuf, count: r.count * k, as: Int32.self, zero: 0)
                 info += try download(infoBuf, count: r.count, as: Int32.self, zero: 0)
@@ -94,8 +96,9 @@ extension OpenCLBackend {
                          pivoted: pivot, execution: execution, device: resident)
     }
 
+    /// `tinyPerGroup` > 0: the tiny path with that many matrices per work-group; 0: the blocked path.
     private func factorOnDevice<T: LUScalar>(_ prog: CLProgram, _ host: ArraySlice<T>, count: Int, m: Int, n: Int, pivot: Bool,
-                                             tiny: Bool, as _: T.Type) throws -> (CLBuffer, CLBuffer, CLBuffer) {
+                                             tinyPerGroup: Int, as _: T.Type) throws -> (CLBuffer, CLBuffer, CLBuffer) {
         let k = min(m, n), size = m * n
         let aBuf = try upload(host)
         let pivBuf = try ctx.buffer(bytes: count * k * 4)
@@ -113,9 +116,8 @@ extension OpenCLBackend {
                 base += groups * per
             }
         }
-        if tiny {
-            let per = table.tinyMatricesPerGroup(m: m, n: n, elementBytes: MemoryLayout<T>.stride,
-                                                 localMemory: Int(clamping: runtime.device.localMemory))
+        if tinyPerGroup > 0 {
+            let per = tinyPerGroup
             let team = table.tinyTeamSize(m: m, n: n)
             try perMatrix("getrf_tiny", items: per * team, per: per) { kern, base in
                 try kern.args(.buffer(aBuf), .buffer(pivBuf), .buffer(infoBuf), .int(m), .int(n), .int(pivot ? 1 : 0),

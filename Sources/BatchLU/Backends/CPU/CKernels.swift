@@ -2,13 +2,18 @@ import CBatchKernels
 import Dispatch
 import Foundation
 
+// The Swift face of Sources/CBatchKernels: the interleaved kernels, the
+// recursive getrf, transposes, and fresh memory with huge-page advice.
+
 /// The CPU backend's kernels for batches of small square real matrices
 /// (`Sources/CBatchKernels`): 8 (`Double`) or 16 (`Float`) matrices held
 /// interleaved so that every step of getf2 and of the backward is one vector
 /// instruction for the whole group. Same semantics as ``Native/getf2``.
 enum Interleaved {
-    /// The instruction set the kernels run with on this CPU: `avx512`, `avx2` or `baseline`.
-    static let isa: String = String(cString: blk_isa())
+    /// The variant the kernels run on this CPU (`BLK_ISA_*`), and its name:
+    /// `avx512`, `avx2` or `baseline`.
+    static let detectedISA: Int32 = blk_isa_detected()
+    static let isa: String = String(cString: blk_isa_name(detectedISA))
 
     /// Matrices per vector group (the batch is split on multiples of this).
     static let groupAlign = 16
@@ -23,12 +28,9 @@ enum Interleaved {
         precondition(rc == 0, "BatchLU: interleaved kernel called with an unsupported size")
     }
 
-    /// The detected variant's number (`BLK_ISA_*`).
-    static let detectedISA: Int32 = ["baseline": 0, "avx2": 1, "avx512": 2][isa] ?? 0
-
     /// The variants this CPU runs, `(number, name)` (tests run each).
     static var supportedISAs: [(Int32, String)] {
-        [(0, "baseline"), (1, "avx2"), (2, "avx512")].filter { blk_isa_supported($0.0) != 0 }
+        (0...detectedISA).filter { blk_isa_supported($0) != 0 }.map { ($0, String(cString: blk_isa_name($0))) }
     }
 
     /// Factors `count` n×n matrices read from `input`, writing `out` (which
@@ -39,10 +41,10 @@ enum Interleaved {
         let i = UnsafeRawPointer(input), o = UnsafeMutableRawPointer(out)
         let rc: Int32
         if T.self == Double.self {
-            rc = blk_getrf_f64_isa(variant, i.assumingMemoryBound(to: Double.self), o.assumingMemoryBound(to: Double.self),
+            rc = blk_getrf_f64(variant, i.assumingMemoryBound(to: Double.self), o.assumingMemoryBound(to: Double.self),
                               ipiv, info, Int64(count), Int32(n), pivot ? 1 : 0)
         } else if T.self == Float.self {
-            rc = blk_getrf_f32_isa(variant, i.assumingMemoryBound(to: Float.self), o.assumingMemoryBound(to: Float.self),
+            rc = blk_getrf_f32(variant, i.assumingMemoryBound(to: Float.self), o.assumingMemoryBound(to: Float.self),
                               ipiv, info, Int64(count), Int32(n), pivot ? 1 : 0)
         } else {
             preconditionFailure("Interleaved.getrf: \(T.typeName) is not supported")
@@ -57,11 +59,11 @@ enum Interleaved {
         let l = UnsafeRawPointer(lu), gr = UnsafeRawPointer(g), o = UnsafeMutableRawPointer(out)
         let rc: Int32
         if T.self == Double.self {
-            rc = blk_getrf_backward_f64_isa(variant, l.assumingMemoryBound(to: Double.self), ipiv,
+            rc = blk_getrf_backward_f64(variant, l.assumingMemoryBound(to: Double.self), ipiv,
                                        gr.assumingMemoryBound(to: Double.self), o.assumingMemoryBound(to: Double.self),
                                        Int64(count), Int32(n))
         } else if T.self == Float.self {
-            rc = blk_getrf_backward_f32_isa(variant, l.assumingMemoryBound(to: Float.self), ipiv,
+            rc = blk_getrf_backward_f32(variant, l.assumingMemoryBound(to: Float.self), ipiv,
                                        gr.assumingMemoryBound(to: Float.self), o.assumingMemoryBound(to: Float.self),
                                        Int64(count), Int32(n))
         } else {

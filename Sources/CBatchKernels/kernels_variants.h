@@ -1,0 +1,33 @@
+// Compiles kernels_impl.h for one element type once per instruction set;
+// included by batchkernels.c with T, V, VI, W, TMIN and TNAME (f64 / f32)
+// defined, which it undefines at the end. Function names end in
+// _TNAME_avx512, _TNAME_avx2 and _TNAME_base.
+#define BLK_CAT_(a, b, c) a##_##b##_##c
+#define BLK_CAT(a, b, c) BLK_CAT_(a, b, c)
+
+#ifdef BLK_X86
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
+#define FN(x) BLK_CAT(x, TNAME, avx512)
+#include "kernels_impl.h"
+#undef FN
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define FN(x) BLK_CAT(x, TNAME, avx2)
+#include "kernels_impl.h"
+#undef FN
+#pragma clang attribute pop
+#endif
+
+#define FN(x) BLK_CAT(x, TNAME, base)
+#include "kernels_impl.h"
+#undef FN
+
+#undef BLK_CAT
+#undef BLK_CAT_
+#undef T
+#undef V
+#undef VI
+#undef W
+#undef TMIN
+#undef TNAME
