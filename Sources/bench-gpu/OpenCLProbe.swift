@@ -135,26 +135,14 @@ struct OpenCLProbe {
         _ = api.getPlatformIDs(count, &platforms, nil)
         var out = [(info: CLDeviceInfo, id: OpaquePointer)]()
         for case let p? in platforms {
-            func pstr(_ what: UInt32) -> String {
-                var size = 0
-                guard api.getPlatformInfo(p, what, 0, nil, &size) == 0, size > 0 else { return "?" }
-                var buf = [UInt8](repeating: 0, count: size + 1)
-                _ = buf.withUnsafeMutableBytes { api.getPlatformInfo(p, what, size, $0.baseAddress, nil) }
-                return cString(buf)
-            }
+            func pstr(_ what: UInt32) -> String { infoString { api.getPlatformInfo(p, what, $0, $1, $2) } }
             let pname = pstr(0x0902), pversion = pstr(0x0901), pvendor = pstr(0x0903)
             var n: UInt32 = 0
             guard api.getDeviceIDs(p, 0xFFFF_FFFF, 0, nil, &n) == 0, n > 0 else { continue }
             var ids = [OpaquePointer?](repeating: nil, count: Int(n))
             guard api.getDeviceIDs(p, 0xFFFF_FFFF, n, &ids, nil) == 0 else { continue }
             for case let d? in ids {
-                func dstr(_ what: UInt32) -> String {
-                    var size = 0
-                    guard api.getDeviceInfo(d, what, 0, nil, &size) == 0, size > 0 else { return "?" }
-                    var buf = [UInt8](repeating: 0, count: size + 1)
-                    _ = buf.withUnsafeMutableBytes { api.getDeviceInfo(d, what, size, $0.baseAddress, nil) }
-                    return cString(buf)
-                }
+                func dstr(_ what: UInt32) -> String { infoString { api.getDeviceInfo(d, what, $0, $1, $2) } }
                 func dval<V: FixedWidthInteger>(_ what: UInt32, _: V.Type) -> V {
                     var v: V = 0
                     _ = withUnsafeMutableBytes(of: &v) { api.getDeviceInfo(d, what, MemoryLayout<V>.size, $0.baseAddress, nil) }
@@ -170,6 +158,16 @@ struct OpenCLProbe {
         }
         return .success(OpenCLProbe(api: api, devices: out))
     }
+}
+
+/// A string property read with a clGet*Info-style call `get(size, value, sizeRet)`:
+/// size query first, then the value; "?" when either fails.
+func infoString(_ get: (Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> Int32) -> String {
+    var size = 0
+    guard get(0, nil, &size) == 0, size > 0 else { return "?" }
+    var buf = [UInt8](repeating: 0, count: size + 1)
+    _ = buf.withUnsafeMutableBytes { get(size, $0.baseAddress, nil) }
+    return cString(buf)
 }
 
 /// A NUL-terminated byte buffer as a trimmed string.

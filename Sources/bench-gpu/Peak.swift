@@ -58,28 +58,30 @@ enum CPUPeak {
 
     /// Best seconds of `reps` calls of an `n × n × n` GEMM.
     private static func gemm(n: Int, double: Bool, reps: Int) -> Double {
-        let count = n * n
-        var best = Double.infinity
+        let ni = Int32(n)
         if double {
-            let a = (0..<count).map { Double(($0 * 7919) % 1000) / 1000 - 0.5 }
-            let b = (0..<count).map { Double(($0 * 104729) % 1000) / 1000 - 0.5 }
-            var c = [Double](repeating: 0, count: count)
-            for _ in 0..<reps {
-                let t0 = now()
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
-                            1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
-                best = min(best, now() - t0)
+            return bestTime(n: n, reps: reps) { (a: UnsafePointer<Double>, b, c) in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1, a, ni, b, ni, 0, c, ni)
             }
-        } else {
-            let a = (0..<count).map { Float(($0 * 7919) % 1000) / 1000 - 0.5 }
-            let b = (0..<count).map { Float(($0 * 104729) % 1000) / 1000 - 0.5 }
-            var c = [Float](repeating: 0, count: count)
-            for _ in 0..<reps {
-                let t0 = now()
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
-                            1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
-                best = min(best, now() - t0)
-            }
+        }
+        return bestTime(n: n, reps: reps) { (a: UnsafePointer<Float>, b, c) in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1, a, ni, b, ni, 0, c, ni)
+        }
+    }
+
+    /// Best seconds of `reps` calls of `product(a, b, c)` on fixed n × n operands.
+    private static func bestTime<T: BinaryFloatingPoint>(
+        n: Int, reps: Int, _ product: (UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void
+    ) -> Double {
+        let count = n * n
+        let a = (0..<count).map { T(($0 * 7919) % 1000) / 1000 - 0.5 }
+        let b = (0..<count).map { T(($0 * 104729) % 1000) / 1000 - 0.5 }
+        var c = [T](repeating: 0, count: count)
+        var best = Double.infinity
+        for _ in 0..<reps {
+            let t0 = now()
+            c.withUnsafeMutableBufferPointer { product(a, b, $0.baseAddress!) }
+            best = min(best, now() - t0)
         }
         return best
     }

@@ -32,13 +32,7 @@ struct NPYMutator {
 
     init(seed: UInt64) throws {
         rng = SplitMix64(seed: seed)
-        bases = [
-            try Tensor<Double>.random([2, 3], seed: 1).npyData(),
-            try Tensor<Float>.random([4], seed: 2).npyData(),
-            try Tensor<Complex<Float>>.random([2, 1, 2], seed: 3).npyData(),
-            try Tensor<Complex<Double>>.random([], seed: 4).npyData(),
-            try Tensor<Int32>(shape: [3, 0], elements: []).npyData(),
-            try Tensor<Int32>(shape: [2, 2], elements: [1, -2, 3, -4]).npyData(),
+        bases = try NPYTests.validSamples() + [
             try Tensor<Float>(shape: Array(repeating: 1, count: 22_000), elements: [42]).npyData(),   // version 2.0
             NPYTests.buffer(NPYTests.dict("<c8", shape: "(3L,)"), version: (3, 0), dataBytes: 24),
             NPYTests.buffer(NPYTests.dict("<f8", shape: "(2, 3)"), version: (2, 0), dataBytes: 48),

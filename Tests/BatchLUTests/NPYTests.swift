@@ -391,16 +391,23 @@ import Testing
 
     // MARK: Fuzz
 
-    /// 20 000 seeded mutations of valid buffers: every result is a decode or a
-    /// thrown `BatchLUError`, never a crash; what decodes re-encodes consistently.
-    @Test func seededMutationsNeverCrash() throws {
-        var bases: [[UInt8]] = [
+    /// Valid `.npy` buffers of every element type, empty and 0-d included:
+    /// the starting points of the mutation tests here and in FuzzTests.
+    static func validSamples() throws -> [[UInt8]] {
+        [
             try Tensor<Double>.random([2, 3], seed: 1).npyData(),
             try Tensor<Float>.random([4], seed: 2).npyData(),
             try Tensor<Complex<Float>>.random([2, 1, 2], seed: 3).npyData(),
             try Tensor<Complex<Double>>.random([], seed: 4).npyData(),
             try Tensor<Int32>(shape: [3, 0], elements: []).npyData(),
             try Tensor<Int32>(shape: [2, 2], elements: [1, -2, 3, -4]).npyData(),
+        ]
+    }
+
+    /// 20 000 seeded mutations of valid buffers: every result is a decode or a
+    /// thrown `BatchLUError`, never a crash; what decodes re-encodes consistently.
+    @Test func seededMutationsNeverCrash() throws {
+        var bases: [[UInt8]] = try Self.validSamples() + [
             Self.buffer(Self.dict(), version: (2, 0), dataBytes: 48),
             Self.buffer(Self.dict("<c8", shape: "(3L,)"), version: (3, 0), dataBytes: 24),
         ]
