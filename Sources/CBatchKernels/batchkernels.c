@@ -109,6 +109,19 @@ int blk_getrf_backward_f32(int isa, const float *lu, const int32_t *ipiv, const 
     DISPATCH(CHOOSE(isa), backward, f32, lu, ipiv, g, out, count, n)
 }
 
+int blk_getrf_rm_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m,
+                     int32_t n, int32_t pivot) {
+    if (count <= 0) return 0;
+    if (m <= 0 || n <= 0) return -2;
+    DISPATCH(CHOOSE(isa), rm_getrf, f64, in, out, ipiv, info, count, m, n, pivot)
+}
+int blk_getrf_rm_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m,
+                     int32_t n, int32_t pivot) {
+    if (count <= 0) return 0;
+    if (m <= 0 || n <= 0) return -2;
+    DISPATCH(CHOOSE(isa), rm_getrf, f32, in, out, ipiv, info, count, m, n, pivot)
+}
+
 void blk_advise_huge_pages(void *p, size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     const uintptr_t huge = (uintptr_t)1 << 21;

@@ -1,4 +1,6 @@
-// Compiles kernels_impl.h for one element type once per instruction set;
+// Compiles kernels_impl.h and rowmajor_impl.h for one element type once per
+// instruction set, with BLK_MR x BLK_NR (rows x vectors) the register tile of
+// the row-major kernel's trailing update, sized to the variant's registers;
 // included by batchkernels.c with T, V, VI, W, TMIN and TNAME (f64 / f32)
 // defined, which it undefines at the end. Function names end in
 // _TNAME_avx512, _TNAME_avx2 and _TNAME_base.
@@ -8,20 +10,35 @@
 #ifdef BLK_X86
 #pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
 #define FN(x) BLK_CAT(x, TNAME, avx512)
+#define BLK_MR 4
+#define BLK_NR 4
 #include "kernels_impl.h"
+#include "rowmajor_impl.h"
 #undef FN
+#undef BLK_MR
+#undef BLK_NR
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #define FN(x) BLK_CAT(x, TNAME, avx2)
+#define BLK_MR 2
+#define BLK_NR 2
 #include "kernels_impl.h"
+#include "rowmajor_impl.h"
 #undef FN
+#undef BLK_MR
+#undef BLK_NR
 #pragma clang attribute pop
 #endif
 
 #define FN(x) BLK_CAT(x, TNAME, base)
+#define BLK_MR 1
+#define BLK_NR 2
 #include "kernels_impl.h"
+#include "rowmajor_impl.h"
 #undef FN
+#undef BLK_MR
+#undef BLK_NR
 
 #undef BLK_CAT
 #undef BLK_CAT_

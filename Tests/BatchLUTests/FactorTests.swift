@@ -218,20 +218,30 @@ func checkAgreement<T: LUScalar>(_: T.Type) throws {
     #expect(["avx512", "avx2", "baseline"].contains(isa))
     let small = try luFactorEx(try Tensor<Double>.random([4, 8, 8], seed: 1), backend: .cpu)
     #expect(small.execution == Execution(backend: "cpu", path: "interleaved-getf2(\(isa))"))
-    let smallF = try luFactorEx(try Tensor<Float>.random([4, 64, 64], seed: 1), backend: .cpu)
+    let smallF = try luFactorEx(try Tensor<Float>.random([4, 32, 32], seed: 1), backend: .cpu)
     #expect(smallF.execution == Execution(backend: "cpu", path: "interleaved-getf2(\(isa))"))
+    let blocked = try luFactorEx(try Tensor<Float>.random([4, 64, 64], seed: 1), backend: .cpu)
+    #expect(blocked.execution == Execution(backend: "cpu", path: "blocked-getrf(\(isa))"))
     let complexSmall = try luFactorEx(try Tensor<Complex<Double>>.random([4, 8, 8], seed: 1), backend: .cpu)
     #expect(complexSmall.execution == Execution(backend: "cpu", path: "native-getf2"))
     let mid = try luFactorEx(try Tensor<Double>.random([4, 24, 20], seed: 1), backend: .cpu)
     #expect(mid.execution == Execution(backend: "cpu", path: "native-getf2"))
-    let large = try luFactorEx(try Tensor<Double>.random([2, 100, 100], seed: 1), backend: .cpu)
-    #expect(large.execution == Execution(backend: "cpu", path: "recursive-getrf"))
     let mid2 = try luFactorEx(try Tensor<Double>.random([2, 64, 32], seed: 1), backend: .cpu)
-    #expect(mid2.execution == Execution(backend: "cpu", path: "lapack-getrf"))
+    #expect(mid2.execution == Execution(backend: "cpu", path: "blocked-getrf(\(isa))"))
+    let large = try luFactorEx(try Tensor<Double>.random([2, 300, 260], seed: 1), backend: .cpu)
+    #expect(large.execution == Execution(backend: "cpu", path: "recursive-getrf"))
+    // A lone matrix from threadedBLASMinN up goes to the path OpenBLAS threads.
+    let lone = try luFactorEx(try Tensor<Double>.random([1, 256, 256], seed: 1), backend: .cpu)
+    #expect(lone.execution == Execution(backend: "cpu", path: Parallel.cores > 1 ? "recursive-getrf" : "blocked-getrf(\(isa))"))
+    let narrow = try luFactorEx(try Tensor<Double>.random([2, 64, 32], seed: 1),
+                                backend: .custom(CPUBackend(tuning: CPUTuning(blockedGetrfMaxN: 0))))
+    #expect(narrow.execution == Execution(backend: "cpu", path: "lapack-getrf"))
     let complexLarge = try luFactorEx(try Tensor<Complex<Float>>.random([2, 40, 40], seed: 1), backend: .cpu)
     #expect(complexLarge.execution == Execution(backend: "cpu", path: "lapack-getrf"))
     let nopiv = try luFactorEx(try Tensor<Double>.random([2, 64, 80], seed: 1), pivot: false, backend: .cpu)
-    #expect(nopiv.execution == Execution(backend: "cpu", path: "native-blocked-nopivot"))
+    #expect(nopiv.execution == Execution(backend: "cpu", path: "blocked-getrf(\(isa))"))
+    let nopivLarge = try luFactorEx(try Tensor<Double>.random([2, 64, 300], seed: 1), pivot: false, backend: .cpu)
+    #expect(nopivLarge.execution == Execution(backend: "cpu", path: "native-blocked-nopivot"))
 }
 
 /// BatchLU's recursive getrf (real matrices above the native sizes) against
@@ -242,7 +252,7 @@ func checkAgreement<T: LUScalar>(_: T.Type) throws {
 func checkRecursive<T: LUScalar & BinaryFloatingPoint>(_: T.Type) throws {
     let lapack = TestBackend.cpuLibrary.choice
     // From min(m, n) = 33 up (the default starts at 96), so that narrow shapes run it too.
-    let recursive = BackendChoice.custom(CPUBackend(tuning: CPUTuning(recursiveGetrfMinN: 33)))
+    let recursive = BackendChoice.custom(CPUBackend(tuning: CPUTuning(recursiveGetrfMinN: 33, blockedGetrfMaxN: 0)))
     for (batch, m, n) in [(3, 65, 65), (2, 100, 70), (2, 70, 100), (2, 129, 129), (1, 300, 257), (1, 520, 520)] {
         var a = try Tensor<T>.random([batch, m, n], seed: UInt64(m * 7 + n))
         for r in 0..<m { a.elements[r * n + 17] = .zero }                      // matrix 0: zero column 17

@@ -40,11 +40,11 @@ enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             return .custom(b)
         case .cpu: return .cpu
         case .cpuNative: return .custom(CPUBackend(tuning: CPUTuning(nativeFactorMaxN: 1 << 20, nativeBLASMaxN: 1 << 20,
-                                                                     interleavedMaxN: 0)))
+                                                                     interleavedMaxN: 0, blockedGetrfMaxN: 0)))
         case .cpuLibrary:
             return .custom(CPUBackend(tuning: CPUTuning(nativeFactorMaxN: 0, nativeBLASMaxN: 0, blockSize: 3,
                                                         threadedBLASMinN: 1, interleavedMaxN: 0,
-                                                        recursiveGetrf: false)))
+                                                        recursiveGetrf: false, blockedGetrfMaxN: 0)))
         }
     }
     var testDescription: String { rawValue }

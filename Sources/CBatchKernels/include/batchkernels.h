@@ -3,7 +3,9 @@
 // interleaved, element (i, j) of every matrix in one 64-byte vector, so each
 // step of the algorithm is one vector instruction for the whole group. Each
 // kernel is compiled for AVX-512, AVX2+FMA and baseline x86-64; callers pass
-// the variant (normally blk_isa_detected()). Also: a recursive getrf for
+// the variant (normally blk_isa_detected()). Also: a blocked row-major LU of
+// one matrix at a time for the sizes the interleaved layout does not keep in
+// cache (compiled the same way), a recursive getrf for
 // larger column-major matrices, a tiled transpose, a huge-page hint.
 //
 // Matrices are row-major n x n at `stride = n * n` elements apart.
@@ -41,6 +43,22 @@ int blk_getrf_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t
                   int32_t n, int32_t pivot);
 int blk_getrf_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
                   int32_t n, int32_t pivot);
+
+/// The same factorization (same semantics, pivots and info) of `count`
+/// row-major m x n matrices of any size, one matrix at a time, in place in
+/// `out` (which may equal `in`; otherwise `in` is copied there first): a
+/// blocked right-looking LU whose panels of W columns (8 for f64, 16 for
+/// f32) are factored in a column-major scratch and whose trailing update runs
+/// in register tiles. Every element sees the unblocked algorithm's products
+/// in the same order, as FMAs. A matrix holding Inf or NaN is factored
+/// unblocked, where a zero multiplier leaves its row (0 * Inf makes no NaN);
+/// a finite matrix whose elimination overflows to Inf may give NaN where the
+/// unblocked order would not. Returns 0, -1 when its scratch (about
+/// m * n elements) cannot be allocated, -2 for m or n below 1.
+int blk_getrf_rm_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m,
+                     int32_t n, int32_t pivot);
+int blk_getrf_rm_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m,
+                     int32_t n, int32_t pivot);
 
 /// The gradient of the packed factorization of square matrices (MATH.md):
 ///   Φ = tril₋₁(Lᵀ L̄) + triu(Ū Uᵀ);  Ā = P L⁻ᵀ Φ U⁻ᵀ,

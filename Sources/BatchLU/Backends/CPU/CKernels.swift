@@ -73,6 +73,37 @@ enum Interleaved {
     }
 }
 
+/// The blocked row-major LU of the C kernels (`rowmajor_impl.h`) for real
+/// matrices of any shape: one matrix at a time, panels of 8 (`Double`) or 16
+/// (`Float`) columns, the trailing update in register tiles; same semantics
+/// as ``Native/getf2`` and the interleaved kernels, same variants.
+enum BlockedLU {
+    static func supports<T: LUScalar>(_: T.Type) -> Bool { T.self == Double.self || T.self == Float.self }
+
+    /// Factors `count` m×n matrices read from `input` into `out` (which may
+    /// be `input`).
+    static func getrf<T: LUScalar>(_ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
+                                   ipiv: UnsafeMutablePointer<Int32>, info: UnsafeMutablePointer<Int32>,
+                                   count: Int, m: Int, n: Int, pivot: Bool,
+                                   variant: Int32 = Interleaved.detectedISA) {
+        let i = UnsafeRawPointer(input), o = UnsafeMutableRawPointer(out)
+        let rc: Int32
+        if T.self == Double.self {
+            rc = blk_getrf_rm_f64(variant, i.assumingMemoryBound(to: Double.self),
+                                  o.assumingMemoryBound(to: Double.self), ipiv, info, Int64(count), Int32(m), Int32(n),
+                                  pivot ? 1 : 0)
+        } else if T.self == Float.self {
+            rc = blk_getrf_rm_f32(variant, i.assumingMemoryBound(to: Float.self),
+                                  o.assumingMemoryBound(to: Float.self), ipiv, info, Int64(count), Int32(m), Int32(n),
+                                  pivot ? 1 : 0)
+        } else {
+            preconditionFailure("BlockedLU.getrf: \(T.typeName) is not supported")
+        }
+        precondition(rc != -1, "BatchLU: out of memory for the blocked kernel's scratch")
+        precondition(rc == 0, "BatchLU: blocked kernel called with an empty matrix")
+    }
+}
+
 /// A new array of `count` elements of a trivial type (numbers) that `fill`
 /// must initialise completely.
 /// Large arrays are advised to use huge pages before their first write,

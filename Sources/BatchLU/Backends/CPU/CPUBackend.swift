@@ -17,10 +17,20 @@ public struct CPUTuning: Sendable, Equatable {
     /// A batch smaller than the core count whose matrices are at least this
     /// large lets OpenBLAS thread each matrix instead.
     public var threadedBLASMinN: Int = 256
-    /// Square real (`Float`, `Double`) matrices up to this size are factored
-    /// and differentiated by the interleaved C kernels (``Interleaved``),
+    /// Square real (`Float`, `Double`) matrices up to this size are
+    /// differentiated, and factored when below `blockedGetrfMinN` (or with the
+    /// blocked kernel off), by the interleaved C kernels (``Interleaved``),
     /// several matrices per vector instruction. 0 turns them off.
     public var interleavedMaxN: Int = 64
+    /// Real (`Float`, `Double`) matrices with `max(m, n)` in
+    /// `blockedGetrfMinN ... blockedGetrfMaxN` are factored by the blocked
+    /// row-major C kernel (``BlockedLU``), one matrix per thread at a time,
+    /// ahead of the interleaved kernels (whose group of 8 or 16 matrices
+    /// outgrows L1 from n = 32 on) and of the column-major paths (no
+    /// transposes, no per-call BLAS overhead). `blockedGetrfMaxN` = 0 turns
+    /// it off.
+    public var blockedGetrfMinN: Int = 33
+    public var blockedGetrfMaxN: Int = 256
     /// Pivoted real matrices above the native sizes factor with BatchLU's
     /// recursive getrf over OpenBLAS GEMM (`RecursiveLU`); `false` sends them
     /// to LAPACK `getrf` (as complex matrices always go).
@@ -35,7 +45,10 @@ public struct CPUTuning: Sendable, Equatable {
     public init() {}
     public init(nativeFactorMaxN: Int? = nil, nativeBLASMaxN: Int? = nil, blockSize: Int? = nil,
                 threadedBLASMinN: Int? = nil, threads: Int? = nil, interleavedMaxN: Int? = nil,
-                recursiveGetrf: Bool? = nil, recursiveGetrfMinN: Int? = nil) {
+                recursiveGetrf: Bool? = nil, recursiveGetrfMinN: Int? = nil,
+                blockedGetrfMinN: Int? = nil, blockedGetrfMaxN: Int? = nil) {
+        if let v = blockedGetrfMinN { self.blockedGetrfMinN = v }
+        if let v = blockedGetrfMaxN { self.blockedGetrfMaxN = v }
         if let v = recursiveGetrf { self.recursiveGetrf = v }
         if let v = recursiveGetrfMinN { self.recursiveGetrfMinN = v }
         if let v = interleavedMaxN { self.interleavedMaxN = v }
@@ -77,6 +90,14 @@ public struct CPUBackend: LUBackend {
         m == n && n >= 1 && n <= tuning.interleavedMaxN && Interleaved.supports(T.self)
     }
 
+    /// Whether m×n matrices of `T` are factored by the blocked C kernel
+    /// (a lone large matrix is left to the paths that thread it).
+    func usesBlocked<T: LUScalar>(_: T.Type, m: Int, n: Int, batch: Int) -> Bool {
+        let s = max(m, n)
+        return min(m, n) >= 1 && s >= tuning.blockedGetrfMinN && s <= tuning.blockedGetrfMaxN
+            && BlockedLU.supports(T.self) && !(batch < tuning.threads && s >= tuning.threadedBLASMinN)
+    }
+
     // MARK: Forward
 
     @_specialize(where T == Float)
@@ -89,7 +110,8 @@ public struct CPUBackend: LUBackend {
         var info = [Int32](repeating: 0, count: batch)
         let interleaved = usesInterleaved(T.self, m: m, n: n)
         let path: String
-        if interleaved { path = "interleaved-getf2(\(Interleaved.isa))" }
+        if usesBlocked(T.self, m: m, n: n, batch: batch) { path = "blocked-getrf(\(Interleaved.isa))" }
+        else if interleaved { path = "interleaved-getf2(\(Interleaved.isa))" }
         else if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
         else if pivot {
             path = tuning.recursiveGetrf && k >= tuning.recursiveGetrfMinN && RecursiveLU.supports(T.self)
@@ -117,7 +139,7 @@ public struct CPUBackend: LUBackend {
                         // The interleaved kernels work on groups of matrices:
                         // chunks start on a group boundary.
                         runBatch(count: batch, n: max(m, n), flopsPerItem: flops,
-                                 align: interleaved ? Interleaved.groupAlign : 1) { range in
+                                 align: path.hasPrefix("interleaved") ? Interleaved.groupAlign : 1) { range in
                             factorChunk(range, m: m, n: n, path: path, pivot: pivot, src: UnsafePointer(srcP.base),
                                         lu: luP.base, ipiv: pivP.base, info: infoP.base)
                         }
@@ -139,6 +161,12 @@ public struct CPUBackend: LUBackend {
                                           src: UnsafePointer<T>, lu: UnsafeMutablePointer<T>,
                                           ipiv: UnsafeMutablePointer<Int32>, info: UnsafeMutablePointer<Int32>) {
         let k = min(m, n), size = m * n
+        if path.hasPrefix("blocked-getrf") {
+            let lo = range.lowerBound
+            BlockedLU.getrf(src + lo * size, lu + lo * size, ipiv: ipiv + lo * k, info: info + lo,
+                            count: range.count, m: m, n: n, pivot: pivot)
+            return
+        }
         if path.hasPrefix("interleaved-getf2") {
             let lo = range.lowerBound
             Interleaved.getrf(src + lo * size, lu + lo * size, ipiv: ipiv + lo * k, info: info + lo,

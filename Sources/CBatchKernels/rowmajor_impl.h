@@ -1,0 +1,268 @@
+// One variant of the per-matrix row-major LU; included by kernels_variants.h
+// next to kernels_impl.h (same T, V, W, TMIN, FN), with BLK_MR x BLK_NR the
+// register tile (rows x vectors) of the trailing update.
+//
+// Matrices too large for the interleaved kernels to keep in L1 (their group
+// is W times one matrix): one matrix at a time, in place in `out`, row-major
+// as the caller holds it, so a row interchange is a contiguous copy. Blocked
+// right-looking: panels of W columns factored column by column (getf2), then
+// U12 = L11⁻¹ A12 and A22 -= L21 U12 in register tiles. Every element's
+// products are subtracted in the order of the unblocked algorithm, as FMAs,
+// so blocking changes no bits. A matrix holding Inf or NaN is factored
+// unblocked instead, whose updates skip rows with a zero multiplier (so
+// 0 * Inf makes no NaN, as in the other kernels).
+
+static inline __attribute__((always_inline)) V FN(ldu)(const T *p) {
+    V v;
+    __builtin_memcpy(&v, p, sizeof(V));
+    return v;
+}
+static inline __attribute__((always_inline)) void FN(stu)(T *p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
+
+// Rows [i, i + mr) x columns [c, c + nv * W) -= A[rows, k0 .. k1) A[k0 .. k1, cols).
+static inline __attribute__((always_inline)) void FN(rm_tile)(T *a, int ld, int i, int c, int k0, int k1, const int mr,
+                                                               const int nv) {
+    V acc[BLK_MR][BLK_NR];
+    for (int r = 0; r < mr; ++r)
+        for (int q = 0; q < nv; ++q) acc[r][q] = FN(ldu)(a + (int64_t)(i + r) * ld + c + q * W);
+    for (int k = k0; k < k1; ++k) {
+        V u[BLK_NR];
+        for (int q = 0; q < nv; ++q) u[q] = FN(ldu)(a + (int64_t)k * ld + c + q * W);
+        for (int r = 0; r < mr; ++r) {
+            const V l = FN(splat)(a[(int64_t)(i + r) * ld + k]);
+            for (int q = 0; q < nv; ++q) acc[r][q] = acc[r][q] - l * u[q];
+        }
+    }
+    for (int r = 0; r < mr; ++r)
+        for (int q = 0; q < nv; ++q) FN(stu)(a + (int64_t)(i + r) * ld + c + q * W, acc[r][q]);
+}
+
+// Rows [r0, r1) x columns [c0, c1) -= A[rows, k0 .. k1) A[k0 .. k1, cols).
+static void FN(rm_update)(T *a, int ld, int r0, int r1, int c0, int c1, int k0, int k1) {
+    int i = r0;
+    for (; i + BLK_MR <= r1; i += BLK_MR) {
+        int c = c0;
+        for (; c + BLK_NR * W <= c1; c += BLK_NR * W) FN(rm_tile)(a, ld, i, c, k0, k1, BLK_MR, BLK_NR);
+        if (BLK_NR > 2 && c + 2 * W <= c1) FN(rm_tile)(a, ld, i, c, k0, k1, BLK_MR, 2), c += 2 * W;
+        for (; c + W <= c1; c += W) FN(rm_tile)(a, ld, i, c, k0, k1, BLK_MR, 1);
+        for (; c < c1; ++c)
+            for (int r = i; r < i + BLK_MR; ++r) {
+                T x = a[(int64_t)r * ld + c];
+                for (int k = k0; k < k1; ++k) x = x - a[(int64_t)r * ld + k] * a[(int64_t)k * ld + c];
+                a[(int64_t)r * ld + c] = x;
+            }
+    }
+    for (; i < r1; ++i) {
+        int c = c0;
+        for (; c + BLK_NR * W <= c1; c += BLK_NR * W) FN(rm_tile)(a, ld, i, c, k0, k1, 1, BLK_NR);
+        if (BLK_NR > 2 && c + 2 * W <= c1) FN(rm_tile)(a, ld, i, c, k0, k1, 1, 2), c += 2 * W;
+        for (; c + W <= c1; c += W) FN(rm_tile)(a, ld, i, c, k0, k1, 1, 1);
+        for (; c < c1; ++c) {
+            T x = a[(int64_t)i * ld + c];
+            for (int k = k0; k < k1; ++k) x = x - a[(int64_t)i * ld + k] * a[(int64_t)k * ld + c];
+            a[(int64_t)i * ld + c] = x;
+        }
+    }
+}
+
+// Rows (k0, k1) x columns [c, c + nv * W): row i minus A[i, k] times row
+// k for k0 <= k < i, in order of k (U12 = L11⁻¹ A12), held in registers
+// down the rows.
+static inline __attribute__((always_inline)) void FN(rm_trsm_tile)(T *a, int ld, int k0, int k1, int c, const int nv) {
+    for (int i = k0 + 1; i < k1; ++i) {
+        V acc[BLK_NR];
+        T *ri = a + (int64_t)i * ld + c;
+        for (int q = 0; q < nv; ++q) acc[q] = FN(ldu)(ri + q * W);
+        for (int k = k0; k < i; ++k) {
+            const V l = FN(splat)(a[(int64_t)i * ld + k]);
+            const T *rk = a + (int64_t)k * ld + c;
+            for (int q = 0; q < nv; ++q) acc[q] = acc[q] - l * FN(ldu)(rk + q * W);
+        }
+        for (int q = 0; q < nv; ++q) FN(stu)(ri + q * W, acc[q]);
+    }
+}
+
+// U12 = L11⁻¹ A12 for the panel rows [k0, k1) and columns [c0, c1).
+static void FN(rm_trsm)(T *a, int ld, int k0, int k1, int c0, int c1) {
+    int c = c0;
+    for (; c + BLK_NR * W <= c1; c += BLK_NR * W) FN(rm_trsm_tile)(a, ld, k0, k1, c, BLK_NR);
+    for (; c + W <= c1; c += W) FN(rm_trsm_tile)(a, ld, k0, k1, c, 1);
+    for (int i = k0 + 1; i < k1; ++i) {
+        T *ri = a + (int64_t)i * ld;
+        for (int cc = c; cc < c1; ++cc) {
+            T x = ri[cc];
+            for (int k = k0; k < i; ++k) x = x - ri[k] * a[(int64_t)k * ld + cc];
+            ri[cc] = x;
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) int FN(rm_finite)(const T *a, int64_t count) {
+    VI bad = (VI)FN(splat)(0);
+    int64_t e = 0;
+    for (; e + W <= count; e += W) {
+        const V x = FN(ldu)(a + e);
+        bad |= (VI)((x - x) != FN(splat)(0));  // Inf - Inf and NaN - NaN are NaN
+    }
+    int ok = !FN(any)(bad);
+    for (; e < count; ++e) ok &= (a[e] - a[e]) == 0;
+    return ok;
+}
+
+// Index of the first largest |col[i]| for i in [q, h), NaN never larger
+// (LAPACK's i?amax scan: `if |x[i]| > best`, best starting at |col[q]|),
+// over whole aligned vectors: lanes below q are masked, the rows from h to
+// the next multiple of W are zero padding, which never wins. Each lane keeps
+// its first largest value; then the lowest index among the lanes holding the
+// overall largest.
+static inline __attribute__((always_inline)) int FN(rm_iamax)(const T *col, int q, int h, VI lane) {
+    if (col[q] != col[q]) return q;  // NaN first: nothing is larger
+    const int i0 = q / W * W;
+    const V none = FN(splat)(-1);
+    V mv = none;
+    VI iv = lane * 0;
+    for (int i = i0; i < h; i += W) {
+        V v = FN(vabs)(*(const V *)(col + i));
+        if (i == i0) v = FN(sel)((VI)(lane + i >= q), v, none);
+        const VI gt = (VI)(v > mv);
+        mv = FN(sel)(gt, v, mv);
+        iv = (gt & (lane + i)) | (~gt & iv);
+    }
+    const T mx = __builtin_reduce_max(mv);  // mv holds no NaN
+    const VI at = (VI)(mv == FN(splat)(mx));
+    return (int)__builtin_reduce_min((at & iv) | (~at & (lane * 0 + h)));
+}
+
+// Copies the h x w block at `a` (row-major, leading dimension ld) to `pc`
+// (column-major, leading dimension ldp >= h, rows [h, ldp) set to zero)
+// when `in`, back when not: W x W
+// blocks transposed in registers, the edges one element at a time.
+static void FN(rm_panel)(T *a, int ld, T *pc, int ldp, int h, int w, int in) {
+    int q0 = 0;
+    for (; q0 + W <= w; q0 += W) {
+        int i0 = 0;
+        for (; i0 + W <= h; i0 += W) {
+            V r[W];
+            if (in) {
+                for (int k = 0; k < W; ++k) r[k] = FN(ldu)(a + (int64_t)(i0 + k) * ld + q0);
+                FN(transpose)(r);
+                for (int k = 0; k < W; ++k) FN(stu)(pc + (int64_t)(q0 + k) * ldp + i0, r[k]);
+            } else {
+                for (int k = 0; k < W; ++k) r[k] = FN(ldu)(pc + (int64_t)(q0 + k) * ldp + i0);
+                FN(transpose)(r);
+                for (int k = 0; k < W; ++k) FN(stu)(a + (int64_t)(i0 + k) * ld + q0, r[k]);
+            }
+        }
+#pragma clang loop vectorize(disable)
+        for (int i = i0; i < h; ++i)
+            for (int q = q0; q < q0 + W; ++q) {
+                if (in) pc[(int64_t)q * ldp + i] = a[(int64_t)i * ld + q];
+                else a[(int64_t)i * ld + q] = pc[(int64_t)q * ldp + i];
+            }
+    }
+#pragma clang loop vectorize(disable)
+    for (int i = 0; i < h; ++i)
+        for (int q = q0; q < w; ++q) {
+            if (in) pc[(int64_t)q * ldp + i] = a[(int64_t)i * ld + q];
+            else a[(int64_t)i * ld + q] = pc[(int64_t)q * ldp + i];
+        }
+    if (in)  // padding rows [h, ldp): zero, so no update touches them
+        for (int q = 0; q < w; ++q)
+            for (int i = h; i < ldp; ++i) pc[(int64_t)q * ldp + i] = 0;
+}
+
+// One m x n row-major matrix in place (leading dimension n), `pc` scratch
+// for m * n elements: getf2 semantics as blk_getrf (first largest |a|, zero
+// pivot -> info, reciprocal scaling unless the pivot is subnormal, a zero
+// multiplier leaves its row). Each panel is factored in `pc`, column-major,
+// so that its pivot search, scaling and updates run down contiguous columns.
+static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int32_t *ipiv, int32_t *info, int pivot) {
+    const int ld = n, kmax = m < n ? m : n;
+    const int nb = FN(rm_finite)(a, (int64_t)m * n) ? W : n;
+    int32_t inf = 0;
+    VI lane;
+    for (int l = 0; l < W; ++l) lane[l] = l;
+    for (int k0 = 0; k0 < kmax; k0 += nb) {
+        const int pe = k0 + nb < kmax ? k0 + nb : kmax;  // panel columns [k0, pe)
+        const int w = nb == n ? n - k0 : pe - k0;         // columns the panel's own updates reach
+        const int h = m - k0, ldp = (h + W - 1) / W * W;  // panel rows [k0, m), padded
+        FN(rm_panel)(a + (int64_t)k0 * ld + k0, ld, pc, ldp, h, w, 1);
+        for (int j = k0; j < pe; ++j) {
+            const int q = j - k0;
+            T *col = pc + q * ldp;
+            int p = q;
+            if (pivot) {
+                p = FN(rm_iamax)(col, q, h, lane);
+                if (p != q) {
+                    for (int c = 0; c < w; ++c) {
+                        const T t = pc[c * ldp + q];
+                        pc[c * ldp + q] = pc[c * ldp + p];
+                        pc[c * ldp + p] = t;
+                    }
+                    // The rest of the two rows, in place (contiguous).
+                    T *rj = a + (int64_t)j * ld, *rp = a + (int64_t)(k0 + p) * ld;
+                    int c = 0;
+                    for (; c + W <= n; c += W) {
+                        const V t = FN(ldu)(rj + c);
+                        FN(stu)(rj + c, FN(ldu)(rp + c));
+                        FN(stu)(rp + c, t);
+                    }
+                    for (; c < n; ++c) {
+                        const T t = rj[c];
+                        rj[c] = rp[c];
+                        rp[c] = t;
+                    }
+                }
+            }
+            ipiv[j] = k0 + p + 1;
+            const T piv = col[q];
+            if (piv == 0 && inf == 0) inf = j + 1;
+            // Scaling of column j (by the reciprocal of the pivot, or by
+            // division when it is subnormal) and the rank-1 update of the
+            // panel's columns right of it, in one pass down the rows, W at a
+            // time from the vector holding row j + 1 (lanes above it masked;
+            // rows past h are zero padding). A zero multiplier leaves its
+            // row (so 0 * Inf makes no NaN).
+            const int i0 = (q + 1) / W * W, nc = w - q - 1;
+            const VI first = (VI)(lane + i0 > q), all = (VI)(lane >= 0);
+            const int scale = piv != 0, divide = scale && (piv < 0 ? -piv : piv) < TMIN;
+            const V rv = FN(splat)(scale ? (T)1 / piv : (T)1), pv = FN(splat)(piv);
+            const T *us = pc + (q + 1) * ldp + q;  // row j of the panel's columns right of j, ldp apart
+            for (int i = i0; i < ldp; i += W) {
+                const VI below = i == i0 ? first : all;
+                V x = *(const V *)(col + i);
+                if (scale) {
+                    x = FN(sel)(below, divide ? x / pv : x * rv, x);
+                    *(V *)(col + i) = x;
+                }
+                const VI live = below & (VI)(x != FN(splat)(0));
+                T *cc = pc + (q + 1) * ldp + i;
+                for (int c = 0; c < nc; ++c, cc += ldp) {
+                    const V y = *(const V *)cc;
+                    *(V *)cc = FN(sel)(live, y - x * FN(splat)(us[c * ldp]), y);
+                }
+            }
+        }
+        FN(rm_panel)(a + (int64_t)k0 * ld + k0, ld, pc, ldp, h, w, 0);
+        if (pe < n && w == pe - k0) {
+            // U12 = L11⁻¹ A12: row i of the panel minus its rows above.
+            FN(rm_trsm)(a, ld, k0, pe, pe, n);
+            FN(rm_update)(a, ld, pe, m, pe, n, k0, pe);  // A22 -= L21 U12
+        }
+    }
+    *info = inf;
+}
+
+static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m, int32_t n,
+                        int32_t pivot) {
+    const int64_t size = (int64_t)m * n, k = m < n ? m : n;
+    T *pc = aligned_alloc(64, sizeof(T) * (size_t)n * (size_t)((m + W - 1) / W * W));
+    if (!pc) return -1;
+    for (int64_t b = 0; b < count; ++b) {
+        T *a = out + b * size;
+        if (a != in + b * size) __builtin_memcpy(a, in + b * size, sizeof(T) * (size_t)size);
+        FN(rm_getrf_one)(a, pc, m, n, ipiv + b * k, info + b, pivot);
+    }
+    free(pc);
+    return 0;
+}

@@ -1,0 +1,117 @@
+import CBatchKernels
+import Testing
+@testable import BatchLU
+
+// The blocked row-major C kernel (every instruction-set variant this CPU
+// runs) against two independent references: the interleaved kernels, which
+// run the unblocked algorithm (the blocked kernel subtracts every element's
+// products in the same order, so the factors must agree exactly, non-finite
+// members included), and LAPACK getrf for pivots, info and the residual on
+// square, tall and wide shapes, with and without pivoting.
+
+func blockedFactor<T: LUScalar>(_ a: Tensor<T>, pivot: Bool = true,
+                                variant: Int32) -> (lu: [T], piv: [Int32], info: [Int32]) {
+    let m = a.rows, n = a.cols, k = min(m, n), count = a.batchCount
+    var lu = [T](repeating: .zero, count: count * m * n)
+    var piv = [Int32](repeating: 0, count: count * k), info = [Int32](repeating: 0, count: count)
+    a.withUnsafeBufferPointer { inp in
+        lu.withUnsafeMutableBufferPointer { o in
+            piv.withUnsafeMutableBufferPointer { p in
+                info.withUnsafeMutableBufferPointer { i in
+                    BlockedLU.getrf(inp.baseAddress!, o.baseAddress!, ipiv: p.baseAddress!, info: i.baseAddress!,
+                                    count: count, m: m, n: n, pivot: pivot, variant: variant)
+                }
+            }
+        }
+    }
+    return (lu, piv, info)
+}
+
+/// Equal as numbers, NaN equal to NaN (0 and -0 are equal).
+func sameValues<T: LUScalar & BinaryFloatingPoint>(_ x: ArraySlice<T>, _ y: ArraySlice<T>) -> Bool {
+    x.count == y.count && zip(x, y).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+}
+
+func checkBlockedAgainstUnblocked<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int32, name: String) throws {
+    let lapack = TestBackend.cpuLibrary.choice
+    for n in [33, 40, 64] {
+        let batch = 21, size = n * n
+        var a = try Tensor<T>.random([batch, n, n], seed: UInt64(400 + n))
+        for i in 0..<size { a.elements[3 * size + i] = .zero }                 // all zero: info 1
+        for r in 0..<n { a.elements[5 * size + r * n + 20] = .zero }           // column 20 zero: info 21
+        for r in 0..<n { a.elements[7 * size + r * n] = T(r % 2 == 0 ? 1 : -1) } // ties in column 0
+        for r in 0..<n { for c in 0..<n { a.elements[9 * size + r * n + c] = T(r % 3 + c % 5) } } // rank 2
+        a.elements[12 * size + size / 2] = .nan                                // non-finite members
+        a.elements[15 * size] = .infinity
+        a.elements[18 * size + n + 3] = -.infinity
+        let got = blockedFactor(a, variant: variant)
+        let unblocked = interleavedFactor(a, variant: variant)
+        let ref = try luFactorEx(a, backend: lapack)
+        for b in 0..<batch {
+            let what = "\(name) \(T.typeName) n=\(n) matrix \(b)"
+            let piv = (b * n)..<((b + 1) * n), f = (b * size)..<((b + 1) * size)
+            #expect(got.piv[piv] == unblocked.piv[piv], "pivots vs unblocked \(what)")
+            #expect(got.info[b] == unblocked.info[b], "info vs unblocked \(what)")
+            #expect(sameValues(got.lu[f], unblocked.lu[f]), "factors vs unblocked \(what)")
+            guard b != 9, b != 12, b != 15, b != 18 else { continue }
+            #expect(got.piv[piv] == ref.pivots.elements[piv], "pivots vs LAPACK \(what)")
+            #expect(got.info[b] == ref.info.elements[b], "info vs LAPACK \(what)")
+            let d = fro(zip(got.lu[f], ref.lu.elements[f]).map { $0 - $1 })
+            #expect(d <= 1e3 * T.eps * max(1, fro(ref.lu.elements[f])), "factors vs LAPACK \(what)")
+        }
+        #expect(got.info[3] == 1 && got.info[5] == 21, "\(name) \(T.typeName) n=\(n) singular members")
+    }
+}
+
+func checkBlockedShapes<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int32, name: String) throws {
+    let lapack = TestBackend.cpuLibrary.choice, native = TestBackend.cpuNative.choice
+    for (batch, m, n) in [(3, 100, 70), (3, 70, 100), (2, 5, 90), (2, 90, 5), (2, 129, 129), (1, 250, 161)] {
+        let k = min(m, n), size = m * n
+        var a = try Tensor<T>.random([batch, m, n], seed: UInt64(m * 11 + n))
+        for r in 0..<m { a.elements[r * n + k / 2] = .zero }                   // matrix 0: zero column k/2
+        let got = blockedFactor(a, variant: variant)
+        let ref = try luFactorEx(a, backend: lapack)
+        #expect(got.info[0] == Int32(k / 2 + 1), "\(name) \(T.typeName) \(m)x\(n) zero column")
+        for b in 0..<batch {
+            let what = "\(name) \(T.typeName) \(m)x\(n) matrix \(b)"
+            let piv = (b * k)..<((b + 1) * k), f = (b * size)..<((b + 1) * size)
+            #expect(got.piv[piv] == ref.pivots.elements[piv], "pivots \(what)")
+            #expect(got.info[b] == ref.info.elements[b], "info \(what)")
+            let am = Array(a.elements[f])
+            let r = reconstruct(Array(got.lu[f]), got.piv[piv], m: m, n: n)
+            #expect(fro(zip(r, am).map { $0 - $1 }) <= 8 * Double(max(m, n)) * T.eps * fro(am), "residual \(what)")
+        }
+        // Without pivoting, on matrices made diagonally dominant: against the
+        // native unpivoted getf2, and ipiv[j] = j + 1.
+        var d = try Tensor<T>.random([batch, m, n], seed: UInt64(m * 13 + n))
+        for b in 0..<batch { for j in 0..<k { d.elements[b * size + j * n + j] += T(2 * max(m, n)) } }
+        let nopiv = blockedFactor(d, pivot: false, variant: variant)
+        let want = try luFactorEx(d, pivot: false, backend: native)
+        #expect(nopiv.piv == want.pivots.elements, "unpivoted ipiv \(name) \(T.typeName) \(m)x\(n)")
+        #expect(relErr(nopiv.lu, want.lu.elements) < 1e3 * T.eps, "unpivoted \(name) \(T.typeName) \(m)x\(n)")
+    }
+}
+
+@Test func blockedKernelEveryVariant() throws {
+    for (variant, name) in Interleaved.supportedISAs {
+        try checkBlockedAgainstUnblocked(Float.self, variant: variant, name: name)
+        try checkBlockedAgainstUnblocked(Double.self, variant: variant, name: name)
+        try checkBlockedShapes(Float.self, variant: variant, name: name)
+        try checkBlockedShapes(Double.self, variant: variant, name: name)
+    }
+}
+
+/// The backend's blocked path: the input is not modified, and each member of
+/// a batch gets what it gets alone.
+@Test func blockedPathThroughTheAPI() throws {
+    let a = try Tensor<Float>.random([9, 48, 40], seed: 12)
+    let copy = a
+    let f = try luFactorEx(a, backend: .cpu)
+    #expect(a == copy, "input modified")
+    #expect(f.execution?.path == "blocked-getrf(\(Interleaved.isa))")
+    for b in [0, 4, 8] {
+        let one = try luFactorEx(try a.matrix(b).reshapedBatch([1]), backend: .cpu)
+        #expect(Array(f.lu.elements[(b * 1920)..<((b + 1) * 1920)]) == one.lu.elements)
+        #expect(Array(f.pivots.elements[(b * 40)..<((b + 1) * 40)]) == one.pivots.elements)
+    }
+}
