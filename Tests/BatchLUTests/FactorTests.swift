@@ -222,6 +222,8 @@ func checkAgreement<T: LUScalar>(_: T.Type) throws {
     #expect(smallF.execution == Execution(backend: "cpu", path: "interleaved-getf2(\(isa))"))
     let blocked = try luFactorEx(try Tensor<Float>.random([4, 64, 64], seed: 1), backend: .cpu)
     #expect(blocked.execution == Execution(backend: "cpu", path: "blocked-getrf(\(isa))"))
+    let blockedD = try luFactorEx(try Tensor<Double>.random([4, 32, 32], seed: 1), backend: .cpu)
+    #expect(blockedD.execution == Execution(backend: "cpu", path: "blocked-getrf(\(isa))"))
     let complexSmall = try luFactorEx(try Tensor<Complex<Double>>.random([4, 8, 8], seed: 1), backend: .cpu)
     #expect(complexSmall.execution == Execution(backend: "cpu", path: "native-getf2"))
     let mid = try luFactorEx(try Tensor<Double>.random([4, 24, 20], seed: 1), backend: .cpu)
