@@ -122,6 +122,19 @@ int blk_getrf_rm_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_
     DISPATCH(CHOOSE(isa), rm_getrf, f32, in, out, ipiv, info, count, m, n, pivot)
 }
 
+int blk_getrf_backward_rm_f64(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
+                              int64_t count, int32_t n) {
+    if (count <= 0) return 0;
+    if (n <= 0) return -2;
+    DISPATCH(CHOOSE(isa), rm_backward, f64, lu, ipiv, g, out, count, n)
+}
+int blk_getrf_backward_rm_f32(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
+                              int64_t count, int32_t n) {
+    if (count <= 0) return 0;
+    if (n <= 0) return -2;
+    DISPATCH(CHOOSE(isa), rm_backward, f32, lu, ipiv, g, out, count, n)
+}
+
 void blk_advise_huge_pages(void *p, size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     const uintptr_t huge = (uintptr_t)1 << 21;

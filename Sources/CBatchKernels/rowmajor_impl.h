@@ -19,50 +19,69 @@ static inline __attribute__((always_inline)) V FN(ldu)(const T *p) {
 }
 static inline __attribute__((always_inline)) void FN(stu)(T *p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
 
-// Rows [i, i + mr) x columns [c, c + nv * W) -= A[rows, k0 .. k1) A[k0 .. k1, cols).
-static inline __attribute__((always_inline)) void FN(rm_tile)(T *a, int ld, int i, int c, int k0, int k1, const int mr,
-                                                               const int nv) {
+// C[rows i .. i + mr) x [c, c + nv * W) -= (or, with `add`, +=) the sum over
+// k in [k0, k1) of A(row, k) B[k][cols], in order of k, held in registers;
+// A(i, k) = A[i * sai + k * sak] (so A may be read transposed), B and C
+// row-major.
+static inline __attribute__((always_inline)) void FN(gtile)(const T *A, int64_t sai, int64_t sak, const T *B,
+                                                             int64_t ldb, T *C, int64_t ldc, int i, int c, int k0,
+                                                             int k1, const int mr, const int nv, const int add) {
     V acc[BLK_MR][BLK_NR];
     for (int r = 0; r < mr; ++r)
-        for (int q = 0; q < nv; ++q) acc[r][q] = FN(ldu)(a + (int64_t)(i + r) * ld + c + q * W);
+        for (int q = 0; q < nv; ++q) acc[r][q] = FN(ldu)(C + (i + r) * ldc + c + q * W);
     for (int k = k0; k < k1; ++k) {
         V u[BLK_NR];
-        for (int q = 0; q < nv; ++q) u[q] = FN(ldu)(a + (int64_t)k * ld + c + q * W);
+        for (int q = 0; q < nv; ++q) u[q] = FN(ldu)(B + k * ldb + c + q * W);
         for (int r = 0; r < mr; ++r) {
-            const V l = FN(splat)(a[(int64_t)(i + r) * ld + k]);
-            for (int q = 0; q < nv; ++q) acc[r][q] = acc[r][q] - l * u[q];
+            const V l = FN(splat)(A[(i + r) * sai + k * sak]);
+            for (int q = 0; q < nv; ++q) acc[r][q] = add ? acc[r][q] + l * u[q] : acc[r][q] - l * u[q];
         }
     }
     for (int r = 0; r < mr; ++r)
-        for (int q = 0; q < nv; ++q) FN(stu)(a + (int64_t)(i + r) * ld + c + q * W, acc[r][q]);
+        for (int q = 0; q < nv; ++q) FN(stu)(C + (i + r) * ldc + c + q * W, acc[r][q]);
 }
 
-// Rows [r0, r1) x columns [c0, c1) -= A[rows, k0 .. k1) A[k0 .. k1, cols).
-static void FN(rm_update)(T *a, int ld, int r0, int r1, int c0, int c1, int k0, int k1) {
+// C[r0 .. r1) x [c0 .. c1) -= (+= with `add`) sum over k in [k0, k1) of
+// A(row, k) B[k][col]: BLK_MR x BLK_NR-vector tiles, then narrower ones,
+// then single columns. C must not overlap the parts of A and B it reads.
+static inline __attribute__((always_inline)) void FN(gupdate)(const T *A, int64_t sai, int64_t sak, const T *B,
+                                                               int64_t ldb, T *C, int64_t ldc, int r0, int r1, int c0,
+                                                               int c1, int k0, int k1, const int add) {
+    if (k0 >= k1) return;
     int i = r0;
     for (; i + BLK_MR <= r1; i += BLK_MR) {
         int c = c0;
-        for (; c + BLK_NR * W <= c1; c += BLK_NR * W) FN(rm_tile)(a, ld, i, c, k0, k1, BLK_MR, BLK_NR);
-        if (BLK_NR > 2 && c + 2 * W <= c1) FN(rm_tile)(a, ld, i, c, k0, k1, BLK_MR, 2), c += 2 * W;
-        for (; c + W <= c1; c += W) FN(rm_tile)(a, ld, i, c, k0, k1, BLK_MR, 1);
+        for (; c + BLK_NR * W <= c1; c += BLK_NR * W)
+            FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, BLK_MR, BLK_NR, add);
+        if (BLK_NR > 2 && c + 2 * W <= c1) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, BLK_MR, 2, add), c += 2 * W;
+        for (; c + W <= c1; c += W) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, BLK_MR, 1, add);
         for (; c < c1; ++c)
             for (int r = i; r < i + BLK_MR; ++r) {
-                T x = a[(int64_t)r * ld + c];
-                for (int k = k0; k < k1; ++k) x = x - a[(int64_t)r * ld + k] * a[(int64_t)k * ld + c];
-                a[(int64_t)r * ld + c] = x;
+                T x = C[r * ldc + c];
+                for (int k = k0; k < k1; ++k)
+                    x = add ? x + A[r * sai + k * sak] * B[k * ldb + c] : x - A[r * sai + k * sak] * B[k * ldb + c];
+                C[r * ldc + c] = x;
             }
     }
     for (; i < r1; ++i) {
         int c = c0;
-        for (; c + BLK_NR * W <= c1; c += BLK_NR * W) FN(rm_tile)(a, ld, i, c, k0, k1, 1, BLK_NR);
-        if (BLK_NR > 2 && c + 2 * W <= c1) FN(rm_tile)(a, ld, i, c, k0, k1, 1, 2), c += 2 * W;
-        for (; c + W <= c1; c += W) FN(rm_tile)(a, ld, i, c, k0, k1, 1, 1);
+        for (; c + BLK_NR * W <= c1; c += BLK_NR * W)
+            FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, 1, BLK_NR, add);
+        if (BLK_NR > 2 && c + 2 * W <= c1) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, 1, 2, add), c += 2 * W;
+        for (; c + W <= c1; c += W) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, 1, 1, add);
         for (; c < c1; ++c) {
-            T x = a[(int64_t)i * ld + c];
-            for (int k = k0; k < k1; ++k) x = x - a[(int64_t)i * ld + k] * a[(int64_t)k * ld + c];
-            a[(int64_t)i * ld + c] = x;
+            T x = C[i * ldc + c];
+            for (int k = k0; k < k1; ++k)
+                x = add ? x + A[i * sai + k * sak] * B[k * ldb + c] : x - A[i * sai + k * sak] * B[k * ldb + c];
+            C[i * ldc + c] = x;
         }
     }
+}
+
+// The factorization's trailing update: rows [r0, r1) x columns [c0, c1) of
+// `a` -= a[rows, k0 .. k1) a[k0 .. k1, cols).
+static void FN(rm_update)(T *a, int ld, int r0, int r1, int c0, int c1, int k0, int k1) {
+    FN(gupdate)(a, ld, 1, a, ld, a, ld, r0, r1, c0, c1, k0, k1, 0);
 }
 
 // Rows (k0, k1) x columns [c, c + nv * W): row i minus A[i, k] times row
@@ -264,5 +283,95 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
         FN(rm_getrf_one)(a, pc, m, n, ipiv + b * k, info + b, pivot);
     }
     free(pc);
+    return 0;
+}
+
+// The gradient of one square factorization (as blk_getrf_backward), row-major:
+//   Φ = tril₋₁(Lᵀ L̄) + triu(Ū Uᵀ);  Lᵀ Y = Φ;  U Zᵀ = Yᵀ;  Ā = P Z.
+// Scratch: X, XT, UT (n * n each), perm (n).
+static void FN(rm_backward_one)(const T *lu, const int32_t *ipiv, const T *g, T *out, T *X, T *XT, T *UT, int *perm,
+                                int n) {
+    const int64_t N = n;
+    // UT = Uᵀ, zero above its diagonal (where L would be).
+    FN(rm_panel)((T *)lu, n, UT, n, n, n, 1);
+    for (int k = 0; k < n; ++k)
+        for (int j = k + 1; j < n; ++j) UT[k * N + j] = 0;
+    // Φ into X. Lower part, X[i][j] = G[i][j] + sum over k > i of L[k][i] G[k][j];
+    // upper part, X[i][j] = sum over k >= j of G[i][k] U[j][k]; by blocks of rows.
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j) X[i * N + j] = j < i ? g[i * N + j] : 0;
+    for (int i0 = 0; i0 < n; i0 += BLK_MR) {
+        const int i1 = i0 + BLK_MR < n ? i0 + BLK_MR : n;
+        // Lower, columns left of the block: k past the block for every row, then
+        // the rest of each row's k > i (A(i, k) = L[k][i]: read transposed).
+        FN(gupdate)(lu, 1, N, g, N, X, N, i0, i1, 0, i0, i1, n, 1);
+        for (int i = i0; i < i1; ++i) FN(gupdate)(lu, 1, N, g, N, X, N, i, i + 1, 0, i0, i + 1, i1, 1);
+        // Upper, columns right of the block, a chunk of columns at a time from
+        // k = the chunk's first column (UT's zeros cover k < j).
+        for (int c = i1; c < n; c += BLK_NR * W) {
+            const int c1 = c + BLK_NR * W < n ? c + BLK_NR * W : n;
+            FN(gupdate)(g, N, 1, UT, N, X, N, i0, i1, c, c1, c, n, 1);
+        }
+        // The block's own columns, element by element.
+        for (int i = i0; i < i1; ++i)
+            for (int j = i0; j < i1; ++j) {
+                T x = 0;
+                if (j < i) {
+                    x = g[i * N + j];
+                    for (int k = i + 1; k < n; ++k) x = x + lu[k * N + i] * g[k * N + j];
+                } else {
+                    for (int k = j; k < n; ++k) x = x + g[i * N + k] * lu[j * N + k];
+                }
+                X[i * N + j] = x;
+            }
+    }
+    // Lᵀ Y = Φ (unit upper triangular Lᵀ): rows from the bottom, a block of
+    // rows at a time (A(i, k) = L[k][i]).
+    for (int i1 = n; i1 > 0; i1 -= BLK_MR) {
+        const int i0 = i1 - BLK_MR > 0 ? i1 - BLK_MR : 0;
+        FN(gupdate)(lu, 1, N, X, N, X, N, i0, i1, 0, n, i1, n, 0);
+        for (int i = i1 - 2; i >= i0; --i) FN(gupdate)(lu, 1, N, X, N, X, N, i, i + 1, 0, n, i + 1, i1, 0);
+    }
+    // Z Uᵀ = Y, as U Zᵀ = Yᵀ on XT = Xᵀ: rows from the bottom (A(j, k) = U[j][k]).
+    FN(rm_panel)(X, n, XT, n, n, n, 1);
+    for (int j1 = n; j1 > 0; j1 -= BLK_MR) {
+        const int j0 = j1 - BLK_MR > 0 ? j1 - BLK_MR : 0;
+        FN(gupdate)(lu, N, 1, XT, N, XT, N, j0, j1, 0, n, j1, n, 0);
+        for (int j = j1 - 1; j >= j0; --j) {
+            FN(gupdate)(lu, N, 1, XT, N, XT, N, j, j + 1, 0, n, j + 1, j1, 0);
+            const T r = (T)1 / lu[j * N + j];
+            const V rv = FN(splat)(r);
+            T *x = XT + j * N;
+            int c = 0;
+            for (; c + W <= n; c += W) FN(stu)(x + c, FN(ldu)(x + c) * rv);
+            for (; c < n; ++c) x[c] *= r;
+        }
+    }
+    // Ā = P Z with Z = XTᵀ: row r of Z is row perm[r] of Ā.
+    FN(rm_panel)(X, n, XT, n, n, n, 0);
+    for (int r = 0; r < n; ++r) perm[r] = r;
+    for (int r = 0; r < n; ++r) {
+        int p = ipiv[r] - 1, t = perm[r];
+        if (p < 0 || p >= n) p = r;  // not a valid interchange: none
+        perm[r] = perm[p];
+        perm[p] = t;
+    }
+    for (int r = 0; r < n; ++r) __builtin_memcpy(out + perm[r] * N, X + r * N, sizeof(T) * (size_t)n);
+}
+
+static int FN(rm_backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t n) {
+    const size_t nn = (size_t)n * (size_t)n;
+    T *X = aligned_alloc(64, (sizeof(T) * 3 * nn + 63) / 64 * 64);
+    int *perm = malloc(sizeof(int) * (size_t)n);
+    if (!X || !perm) {
+        free(X);
+        free(perm);
+        return -1;
+    }
+    for (int64_t b = 0; b < count; ++b)
+        FN(rm_backward_one)(lu + b * (int64_t)nn, ipiv + b * n, g + b * (int64_t)nn, out + b * (int64_t)nn, X,
+                            X + nn, X + 2 * nn, perm, n);
+    free(perm);
+    free(X);
     return 0;
 }

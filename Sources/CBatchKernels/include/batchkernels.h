@@ -70,6 +70,16 @@ int blk_getrf_backward_f64(int isa, const double *lu, const int32_t *ipiv, const
 int blk_getrf_backward_f32(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
                            int64_t count, int32_t n);
 
+/// The same gradient for square matrices of any size n, one matrix at a
+/// time, row-major: Φ in register tiles (L read transposed, Uᵀ copied with
+/// zeros above its diagonal), Lᵀ Y = Φ by blocks of rows from the bottom,
+/// then U Zᵀ = Yᵀ on the transposed Y the same way, Ā = P Z. Scratch: about
+/// 3 n² elements. Same `isa` and return values (-2 for n below 1).
+int blk_getrf_backward_rm_f64(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
+                              int64_t count, int32_t n);
+int blk_getrf_backward_rm_f32(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
+                              int64_t count, int32_t n);
+
 /// LU with partial pivoting of one column-major m x n matrix (leading
 /// dimension lda >= max(1, m)), in place, with LAPACK getrf's contract: 1-based
 /// ipiv (min(m, n) entries), returns info (0, or the first j + 1 whose pivot

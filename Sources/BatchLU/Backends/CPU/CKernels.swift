@@ -76,7 +76,8 @@ enum Interleaved {
 /// The blocked row-major LU of the C kernels (`rowmajor_impl.h`) for real
 /// matrices of any shape: one matrix at a time, panels of 8 (`Double`) or 16
 /// (`Float`) columns, the trailing update in register tiles; same semantics
-/// as ``Native/getf2`` and the interleaved kernels, same variants.
+/// as ``Native/getf2`` and the interleaved kernels, same variants. Also the
+/// square backward, in the same register tiles.
 enum BlockedLU {
     static func supports<T: LUScalar>(_: T.Type) -> Bool { T.self == Double.self || T.self == Float.self }
 
@@ -99,6 +100,32 @@ enum BlockedLU {
         } else {
             preconditionFailure("BlockedLU.getrf: \(T.typeName) is not supported")
         }
+        check(rc)
+    }
+
+    /// The square backward of `count` n×n matrices (Φ in register tiles, the
+    /// two triangular solves by blocks of rows) into `out`, which must not
+    /// alias the inputs.
+    static func backward<T: LUScalar>(lu: UnsafePointer<T>, ipiv: UnsafePointer<Int32>, g: UnsafePointer<T>,
+                                      out: UnsafeMutablePointer<T>, count: Int, n: Int,
+                                      variant: Int32 = Interleaved.detectedISA) {
+        let l = UnsafeRawPointer(lu), gr = UnsafeRawPointer(g), o = UnsafeMutableRawPointer(out)
+        let rc: Int32
+        if T.self == Double.self {
+            rc = blk_getrf_backward_rm_f64(variant, l.assumingMemoryBound(to: Double.self), ipiv,
+                                          gr.assumingMemoryBound(to: Double.self),
+                                          o.assumingMemoryBound(to: Double.self), Int64(count), Int32(n))
+        } else if T.self == Float.self {
+            rc = blk_getrf_backward_rm_f32(variant, l.assumingMemoryBound(to: Float.self), ipiv,
+                                          gr.assumingMemoryBound(to: Float.self),
+                                          o.assumingMemoryBound(to: Float.self), Int64(count), Int32(n))
+        } else {
+            preconditionFailure("BlockedLU.backward: \(T.typeName) is not supported")
+        }
+        check(rc)
+    }
+
+    private static func check(_ rc: Int32) {
         precondition(rc != -1, "BatchLU: out of memory for the blocked kernel's scratch")
         precondition(rc == 0, "BatchLU: blocked kernel called with an empty matrix")
     }

@@ -291,9 +291,12 @@ public struct CPUBackend: LUBackend {
         if count == 0 || k == 0 { return try Tensor<T>(zeros: gradLU.shape) }
         let ops = self.ops
         let interleaved = usesInterleaved(T.self, m: m, n: n)
-        // Every element of each gradient is written (the interleaved kernel,
-        // or Backward.square/wide/tall, which fill `out` before solving), so
-        // the array starts uninitialised.
+        // Square matrices above the interleaved sizes: the blocked kernel's
+        // backward (BLAS trsm/trmm per matrix otherwise).
+        let blocked = !interleaved && m == n && usesBlocked(T.self, m: m, n: n, batch: count)
+        // Every element of each gradient is written (the C kernels, or
+        // Backward.square/wide/tall, which fill `out` before solving), so the
+        // array starts uninitialised.
         let out: [T] = factors.lu.withUnsafeBufferPointer { luBuf in
             factors.pivots.withUnsafeBufferPointer { pivBuf in
                 gradLU.withUnsafeBufferPointer { gBuf in
@@ -310,6 +313,13 @@ public struct CPUBackend: LUBackend {
                                 Interleaved.backward(lu: luP.base + lo * size, ipiv: pivP.base + lo * n,
                                                      g: gP.base + lo * size, out: oP.base + lo * size,
                                                      count: range.count, n: n)
+                                return
+                            }
+                            if blocked {
+                                let lo = range.lowerBound, size = n * n
+                                BlockedLU.backward(lu: luP.base + lo * size, ipiv: pivP.base + lo * n,
+                                                   g: gP.base + lo * size, out: oP.base + lo * size,
+                                                   count: range.count, n: n)
                                 return
                             }
                             let w = UnsafeMutablePointer<T>.allocate(capacity: k * k)
