@@ -1,4 +1,6 @@
 #include "batchkernels.h"
+#include <cblas.h>
+#include <pthread.h>
 #include <float.h>
 #include <stdlib.h>
 #if defined(__linux__)
@@ -28,7 +30,9 @@ typedef int blk_vi32 __attribute__((vector_size(64), aligned(64)));
 #define W 8
 #define TMIN DBL_MIN
 #define TNAME f64
+#define BLK_GEMM cblas_dgemm
 #include "kernels_variants.h"
+#undef BLK_GEMM
 
 #define T float
 #define V blk_vf32
@@ -36,7 +40,9 @@ typedef int blk_vi32 __attribute__((vector_size(64), aligned(64)));
 #define W 16
 #define TMIN FLT_MIN
 #define TNAME f32
+#define BLK_GEMM cblas_sgemm
 #include "kernels_variants.h"
+#undef BLK_GEMM
 
 enum { ISA_BASE = BLK_ISA_BASELINE, ISA_AVX2 = BLK_ISA_AVX2, ISA_AVX512 = BLK_ISA_AVX512 };
 
@@ -133,6 +139,17 @@ int blk_getrf_backward_rm_f32(int isa, const float *lu, const int32_t *ipiv, con
     if (count <= 0) return 0;
     if (n <= 0) return -2;
     DISPATCH(CHOOSE(isa), rm_backward, f32, lu, ipiv, g, out, count, n)
+}
+
+int blk_getrf_rm_large_f64(int isa, double *a, int32_t m, int32_t n, int32_t *ipiv, int32_t pivot, int32_t nb,
+                           int32_t threads) {
+    if (m <= 0 || n <= 0 || nb <= 0) return -2;
+    DISPATCH(CHOOSE(isa), rm_getrf_large, f64, a, m, n, ipiv, pivot, nb, threads)
+}
+int blk_getrf_rm_large_f32(int isa, float *a, int32_t m, int32_t n, int32_t *ipiv, int32_t pivot, int32_t nb,
+                           int32_t threads) {
+    if (m <= 0 || n <= 0 || nb <= 0) return -2;
+    DISPATCH(CHOOSE(isa), rm_getrf_large, f32, a, m, n, ipiv, pivot, nb, threads)
 }
 
 void blk_advise_huge_pages(void *p, size_t bytes) {

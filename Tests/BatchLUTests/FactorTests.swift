@@ -231,12 +231,16 @@ func checkAgreement<T: LUScalar>(_: T.Type) throws {
     let mid2 = try luFactorEx(try Tensor<Double>.random([2, 64, 32], seed: 1), backend: .cpu)
     #expect(mid2.execution == Execution(backend: "cpu", path: "blocked-getrf(\(isa))"))
     let large = try luFactorEx(try Tensor<Double>.random([2, 300, 260], seed: 1), backend: .cpu)
-    #expect(large.execution == Execution(backend: "cpu", path: "recursive-getrf"))
-    // A lone matrix from threadedBLASMinN up goes to the path OpenBLAS threads.
+    #expect(large.execution == Execution(backend: "cpu", path: "lookahead-getrf(\(isa))"))
+    // A lone matrix from threadedBLASMinN up goes to the path that threads one matrix.
     let lone = try luFactorEx(try Tensor<Double>.random([1, 256, 256], seed: 1), backend: .cpu)
-    #expect(lone.execution == Execution(backend: "cpu", path: Parallel.cores > 1 ? "recursive-getrf" : "blocked-getrf(\(isa))"))
+    #expect(lone.execution == Execution(backend: "cpu", path: Parallel.cores > 1 ? "lookahead-getrf(\(isa))" : "blocked-getrf(\(isa))"))
+    let noLookahead = CPUTuning(blockedGetrfMaxN: 0, lookaheadGetrf: false)
+    let recursive = try luFactorEx(try Tensor<Double>.random([2, 100, 100], seed: 1),
+                                   backend: .custom(CPUBackend(tuning: noLookahead)))
+    #expect(recursive.execution == Execution(backend: "cpu", path: "recursive-getrf"))
     let narrow = try luFactorEx(try Tensor<Double>.random([2, 64, 32], seed: 1),
-                                backend: .custom(CPUBackend(tuning: CPUTuning(blockedGetrfMaxN: 0))))
+                                backend: .custom(CPUBackend(tuning: noLookahead)))
     #expect(narrow.execution == Execution(backend: "cpu", path: "lapack-getrf"))
     let complexLarge = try luFactorEx(try Tensor<Complex<Float>>.random([2, 40, 40], seed: 1), backend: .cpu)
     #expect(complexLarge.execution == Execution(backend: "cpu", path: "lapack-getrf"))
@@ -254,7 +258,7 @@ func checkAgreement<T: LUScalar>(_: T.Type) throws {
 func checkRecursive<T: LUScalar & BinaryFloatingPoint>(_: T.Type) throws {
     let lapack = TestBackend.cpuLibrary.choice
     // From min(m, n) = 33 up (the default starts at 96), so that narrow shapes run it too.
-    let recursive = BackendChoice.custom(CPUBackend(tuning: CPUTuning(recursiveGetrfMinN: 33, blockedGetrfMaxN: 0)))
+    let recursive = BackendChoice.custom(CPUBackend(tuning: CPUTuning(recursiveGetrfMinN: 33, blockedGetrfMaxN: 0, lookaheadGetrf: false)))
     for (batch, m, n) in [(3, 65, 65), (2, 100, 70), (2, 70, 100), (2, 129, 129), (1, 300, 257), (1, 520, 520)] {
         var a = try Tensor<T>.random([batch, m, n], seed: UInt64(m * 7 + n))
         for r in 0..<m { a.elements[r * n + 17] = .zero }                      // matrix 0: zero column 17

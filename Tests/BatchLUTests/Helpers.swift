@@ -44,7 +44,8 @@ enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .cpuLibrary:
             return .custom(CPUBackend(tuning: CPUTuning(nativeFactorMaxN: 0, nativeBLASMaxN: 0, blockSize: 3,
                                                         threadedBLASMinN: 1, interleavedMaxN: 0,
-                                                        recursiveGetrf: false, blockedGetrfMaxN: 0)))
+                                                        recursiveGetrf: false, blockedGetrfMaxN: 0,
+                                                        lookaheadGetrf: false)))
         }
     }
     var testDescription: String { rawValue }

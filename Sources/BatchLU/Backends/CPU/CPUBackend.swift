@@ -34,6 +34,13 @@ public struct CPUTuning: Sendable, Equatable {
     public var blockedGetrfMinN: Int = 32
     public var blockedGetrfMinNFloat: Int = 48
     public var blockedGetrfMaxN: Int = 256
+    /// Pivoted real matrices above the blocked kernel's sizes (or a lone one
+    /// from `threadedBLASMinN` up) factor with the look-ahead getrf
+    /// (``BlockedLU/getrfLarge``): panels factored by the blocked kernel,
+    /// trailing updates by OpenBLAS GEMM, no transposes; a lone matrix
+    /// spreads each step over the batch threads. `false` leaves them to the
+    /// paths below.
+    public var lookaheadGetrf: Bool = true
     /// Pivoted real matrices above the native sizes factor with BatchLU's
     /// recursive getrf over OpenBLAS GEMM (`RecursiveLU`); `false` sends them
     /// to LAPACK `getrf` (as complex matrices always go).
@@ -49,7 +56,9 @@ public struct CPUTuning: Sendable, Equatable {
     public init(nativeFactorMaxN: Int? = nil, nativeBLASMaxN: Int? = nil, blockSize: Int? = nil,
                 threadedBLASMinN: Int? = nil, threads: Int? = nil, interleavedMaxN: Int? = nil,
                 recursiveGetrf: Bool? = nil, recursiveGetrfMinN: Int? = nil,
-                blockedGetrfMinN: Int? = nil, blockedGetrfMinNFloat: Int? = nil, blockedGetrfMaxN: Int? = nil) {
+                blockedGetrfMinN: Int? = nil, blockedGetrfMinNFloat: Int? = nil, blockedGetrfMaxN: Int? = nil,
+                lookaheadGetrf: Bool? = nil) {
+        if let v = lookaheadGetrf { self.lookaheadGetrf = v }
         if let v = blockedGetrfMinN { self.blockedGetrfMinN = v }
         if let v = blockedGetrfMinNFloat { self.blockedGetrfMinNFloat = v }
         if let v = blockedGetrfMaxN { self.blockedGetrfMaxN = v }
@@ -80,9 +89,12 @@ public struct CPUBackend: LUBackend {
 
     /// Runs `body` over the batch: in parallel with single-threaded BLAS, or,
     /// for a few large matrices, serially with OpenBLAS threaded.
-    func runBatch(count: Int, n: Int, flopsPerItem: Double, align: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
+    /// `threadedBLAS` = false: never hand the threads to OpenBLAS (the body
+    /// threads a lone matrix itself).
+    func runBatch(count: Int, n: Int, flopsPerItem: Double, align: Int = 1, threadedBLAS: Bool = true,
+                  _ body: @Sendable (Range<Int>) -> Void) {
         BLASThreads.ensureConfigured()
-        if count < tuning.threads, n >= tuning.threadedBLASMinN, n > tuning.nativeBLASMaxN {
+        if threadedBLAS, count < tuning.threads, n >= tuning.threadedBLASMinN, n > tuning.nativeBLASMaxN {
             BLASThreads.withThreads(BLASThreads.maxThreads) { body(0..<count) }
         } else {
             Parallel.forEachChunk(count: count, threads: tuning.threads, workPerItem: flopsPerItem, align: align, body)
@@ -117,6 +129,7 @@ public struct CPUBackend: LUBackend {
         if usesBlocked(T.self, m: m, n: n, batch: batch) { path = "blocked-getrf(\(Interleaved.isa))" }
         else if interleaved { path = "interleaved-getf2(\(Interleaved.isa))" }
         else if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
+        else if pivot && tuning.lookaheadGetrf && BlockedLU.supports(T.self) { path = "lookahead-getrf(\(Interleaved.isa))" }
         else if pivot {
             path = tuning.recursiveGetrf && k >= tuning.recursiveGetrfMinN && RecursiveLU.supports(T.self)
                 ? "recursive-getrf" : "lapack-getrf"
@@ -142,10 +155,14 @@ public struct CPUBackend: LUBackend {
                         let infoP = SendablePointer(infoBuf.baseAddress!)
                         // The interleaved kernels work on groups of matrices:
                         // chunks start on a group boundary.
+                        // The look-ahead getrf threads a lone matrix itself.
+                        let lookahead = path.hasPrefix("lookahead")
+                        let own = lookahead && batch < tuning.threads ? min(tuning.threads, BLASThreads.maxThreads) : 1
                         runBatch(count: batch, n: max(m, n), flopsPerItem: flops,
-                                 align: path.hasPrefix("interleaved") ? Interleaved.groupAlign : 1) { range in
+                                 align: path.hasPrefix("interleaved") ? Interleaved.groupAlign : 1,
+                                 threadedBLAS: !lookahead) { range in
                             factorChunk(range, m: m, n: n, path: path, pivot: pivot, src: UnsafePointer(srcP.base),
-                                        lu: luP.base, ipiv: pivP.base, info: infoP.base)
+                                        lu: luP.base, ipiv: pivP.base, info: infoP.base, threads: own)
                         }
                     }
                 }
@@ -163,8 +180,17 @@ public struct CPUBackend: LUBackend {
     @_specialize(where T == Complex<Double>)
     private func factorChunk<T: LUScalar>(_ range: Range<Int>, m: Int, n: Int, path: String, pivot: Bool,
                                           src: UnsafePointer<T>, lu: UnsafeMutablePointer<T>,
-                                          ipiv: UnsafeMutablePointer<Int32>, info: UnsafeMutablePointer<Int32>) {
+                                          ipiv: UnsafeMutablePointer<Int32>, info: UnsafeMutablePointer<Int32>,
+                                          threads: Int) {
         let k = min(m, n), size = m * n
+        if path.hasPrefix("lookahead-getrf") {
+            for b in range {
+                parallelCopy(src + b * size, lu + b * size, count: size, threads: threads)
+                info[b] = BlockedLU.getrfLarge(lu + b * size, m: m, n: n, ipiv: ipiv + b * k, pivot: pivot,
+                                               threads: threads)
+            }
+            return
+        }
         if path.hasPrefix("blocked-getrf") {
             let lo = range.lowerBound
             BlockedLU.getrf(src + lo * size, lu + lo * size, ipiv: ipiv + lo * k, info: info + lo,
