@@ -181,6 +181,18 @@ static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t 
     return 0;
 }
 
+// perm[r]: the row of P A that row r of A becomes, from 1-based LAPACK
+// interchanges (an entry outside 1 ... n is no interchange).
+static inline __attribute__((always_inline)) void FN(permutation)(const int32_t *ipiv, int n, int *perm) {
+    for (int r = 0; r < n; ++r) perm[r] = r;
+    for (int r = 0; r < n; ++r) {
+        int p = ipiv[r] - 1, t = perm[r];
+        if (p < 0 || p >= n) p = r;
+        perm[r] = perm[p];
+        perm[p] = t;
+    }
+}
+
 static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t n) {
     const int nn = n * n;
     V *L = aligned_alloc(64, sizeof(V) * (size_t)(3 * nn + n));
@@ -284,14 +296,7 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
         // Ā = P Z: row i of Z is row perm[i] of Ā.
         FN(unstage)(X, stage, valid, nn);
         for (int l = 0; l < valid; ++l) {
-            const int32_t *ip = ipiv + (g0 + l) * (int64_t)n;
-            for (int r = 0; r < n; ++r) perm[r] = r;
-            for (int r = 0; r < n; ++r) {
-                int p = ip[r] - 1, t = perm[r];
-                if (p < 0 || p >= n) p = r;  // not a valid interchange: none
-                perm[r] = perm[p];
-                perm[p] = t;
-            }
+            FN(permutation)(ipiv + (g0 + l) * (int64_t)n, n, perm);
             T *d = out + (g0 + l) * (int64_t)nn;
             const T *z = stage + l * nn;
             for (int r = 0; r < n; ++r) {

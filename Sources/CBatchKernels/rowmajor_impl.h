@@ -132,6 +132,21 @@ static inline __attribute__((always_inline)) int FN(rm_finite)(const T *a, int m
     return ok && !FN(any)(bad);
 }
 
+// Exchanges elements [c0, c1) of two rows.
+static inline __attribute__((always_inline)) void FN(rm_swap)(T *x, T *y, int c0, int c1) {
+    int c = c0;
+    for (; c + W <= c1; c += W) {
+        const V t = FN(ldu)(x + c);
+        FN(stu)(x + c, FN(ldu)(y + c));
+        FN(stu)(y + c, t);
+    }
+    for (; c < c1; ++c) {
+        const T t = x[c];
+        x[c] = y[c];
+        y[c] = t;
+    }
+}
+
 // Index of the first largest |col[i]| for i in [q, h), NaN never larger
 // (LAPACK's i?amax scan: `if |x[i]| > best`, best starting at |col[q]|),
 // over whole aligned vectors: lanes below q are masked, the rows from h to
@@ -223,18 +238,7 @@ static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
                         pc[c * ldp + p] = t;
                     }
                     // The rest of the two rows, in place (contiguous).
-                    T *rj = a + (int64_t)j * ld, *rp = a + (int64_t)(k0 + p) * ld;
-                    int c = 0;
-                    for (; c + W <= n; c += W) {
-                        const V t = FN(ldu)(rj + c);
-                        FN(stu)(rj + c, FN(ldu)(rp + c));
-                        FN(stu)(rp + c, t);
-                    }
-                    for (; c < n; ++c) {
-                        const T t = rj[c];
-                        rj[c] = rp[c];
-                        rp[c] = t;
-                    }
+                    FN(rm_swap)(a + (int64_t)j * ld, a + (int64_t)(k0 + p) * ld, 0, n);
                 }
             }
             ipiv[j] = k0 + p + 1;
@@ -309,18 +313,7 @@ static void FN(la_swaps)(T *a, int ld, int k0, int k1, const int32_t *ipiv, int 
     for (int j = k0; j < k1; ++j) {
         const int p = ipiv[j] - 1;
         if (p == j) continue;
-        T *rj = a + (int64_t)j * ld, *rp = a + (int64_t)p * ld;
-        int c = c0;
-        for (; c + W <= c1; c += W) {
-            const V t = FN(ldu)(rj + c);
-            FN(stu)(rj + c, FN(ldu)(rp + c));
-            FN(stu)(rp + c, t);
-        }
-        for (; c < c1; ++c) {
-            const T t = rj[c];
-            rj[c] = rp[c];
-            rp[c] = t;
-        }
+        FN(rm_swap)(a + (int64_t)j * ld, a + (int64_t)p * ld, c0, c1);
     }
 }
 
@@ -473,13 +466,7 @@ static void FN(rm_backward_one)(const T *lu, const int32_t *ipiv, const T *g, T 
     }
     // Ā = P Z with Z = XTᵀ: row r of Z is row perm[r] of Ā.
     FN(rm_panel)(X, n, XT, n, n, n, 0);
-    for (int r = 0; r < n; ++r) perm[r] = r;
-    for (int r = 0; r < n; ++r) {
-        int p = ipiv[r] - 1, t = perm[r];
-        if (p < 0 || p >= n) p = r;  // not a valid interchange: none
-        perm[r] = perm[p];
-        perm[p] = t;
-    }
+    FN(permutation)(ipiv, n, perm);
     for (int r = 0; r < n; ++r) __builtin_memcpy(out + perm[r] * N, X + r * N, sizeof(T) * (size_t)n);
 }
 

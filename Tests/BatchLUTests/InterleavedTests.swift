@@ -24,6 +24,25 @@ func interleavedFactor<T: LUScalar>(_ a: Tensor<T>, variant: Int32) -> (lu: [T],
     return (lu, piv, info)
 }
 
+/// Runs a C backward `kernel(lu, ipiv, g, out)` on the factors `f` and the
+/// gradient `g`, into an array that starts as NaN (so every element it
+/// leaves unwritten shows).
+func kernelBackward<T: LUScalar>(_ f: LUFactors<T>, _ g: Tensor<T>,
+                                 _ kernel: (UnsafePointer<T>, UnsafePointer<Int32>, UnsafePointer<T>,
+                                            UnsafeMutablePointer<T>) -> Void) -> [T] {
+    var out = [T](repeating: T(re: .nan, im: 0), count: g.elements.count)
+    f.lu.withUnsafeBufferPointer { lu in
+        f.pivots.withUnsafeBufferPointer { p in
+            g.withUnsafeBufferPointer { gp in
+                out.withUnsafeMutableBufferPointer { o in
+                    kernel(lu.baseAddress!, p.baseAddress!, gp.baseAddress!, o.baseAddress!)
+                }
+            }
+        }
+    }
+    return out
+}
+
 func checkInterleaved<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int32, name: String) throws {
     let lapack = TestBackend.cpuLibrary.choice, scalar = TestBackend.cpuNative.choice
     for n in [1, 2, 3, 5, 8, 9, 16, 17, 31, 33, 64] {
@@ -48,16 +67,8 @@ func checkInterleaved<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int
         let r = try Tensor<T>.random([batch, n, n], seed: UInt64(200 + n))
         let f = try luFactorEx(r, backend: lapack)
         let g = try Tensor<T>.random([batch, n, n], seed: UInt64(300 + n))
-        var out = [T](repeating: .zero, count: batch * size)
-        f.lu.withUnsafeBufferPointer { lu in
-            f.pivots.withUnsafeBufferPointer { p in
-                g.withUnsafeBufferPointer { gp in
-                    out.withUnsafeMutableBufferPointer { o in
-                        Interleaved.backward(lu: lu.baseAddress!, ipiv: p.baseAddress!, g: gp.baseAddress!,
-                                             out: o.baseAddress!, count: batch, n: n, variant: variant)
-                    }
-                }
-            }
+        let out = kernelBackward(f, g) { lu, p, gp, o in
+            Interleaved.backward(lu: lu, ipiv: p, g: gp, out: o, count: batch, n: n, variant: variant)
         }
         let want = try luFactorBackward(f, g, backend: scalar)
         #expect(relErr(out, want.elements) < 1e4 * T.eps, "backward \(name) \(T.typeName) n=\(n)")
@@ -72,16 +83,22 @@ func checkInterleaved<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int
     }
 }
 
-/// The backend's interleaved path: in a batch whose matrices differ in kind,
-/// each result is what that matrix gives alone; the input is not modified.
-@Test func interleavedPathThroughTheAPI() throws {
-    let a = try Tensor<Double>.random([50, 6, 6], seed: 9)
+/// A CPU path through the API: the input is not modified, and each member
+/// of the batch gets what it gets alone (factors and pivots).
+func checkPathThroughTheAPI<T: LUScalar>(_ a: Tensor<T>, path: String, members: [Int]) throws {
     let copy = a
     let f = try luFactorEx(a, backend: .cpu)
     #expect(a == copy, "input modified")
-    #expect(f.execution?.path.hasPrefix("interleaved-getf2") == true)
-    for b in [0, 17, 49] {
+    #expect(f.execution?.path == path)
+    let size = a.rows * a.cols, k = min(a.rows, a.cols)
+    for b in members {
         let one = try luFactorEx(try a.matrix(b).reshapedBatch([1]), backend: .cpu)
-        #expect(Array(f.lu.elements[(b * 36)..<((b + 1) * 36)]) == one.lu.elements)
+        #expect(Array(f.lu.elements[(b * size)..<((b + 1) * size)]) == one.lu.elements, "\(path) member \(b)")
+        #expect(Array(f.pivots.elements[(b * k)..<((b + 1) * k)]) == one.pivots.elements, "\(path) member \(b)")
     }
+}
+
+@Test func interleavedPathThroughTheAPI() throws {
+    try checkPathThroughTheAPI(try Tensor<Double>.random([50, 6, 6], seed: 9),
+                               path: "interleaved-getf2(\(Interleaved.isa))", members: [0, 17, 49])
 }

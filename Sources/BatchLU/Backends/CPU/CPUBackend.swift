@@ -334,18 +334,15 @@ public struct CPUBackend: LUBackend {
                         let oP = SendablePointer(oBase)
                         runBatch(count: count, n: max(m, n), flopsPerItem: 4 * Double(m * n * k),
                                  align: interleaved ? Interleaved.groupAlign : 1) { range in
-                            if interleaved {
+                            if interleaved || blocked {
                                 let lo = range.lowerBound, size = n * n
-                                Interleaved.backward(lu: luP.base + lo * size, ipiv: pivP.base + lo * n,
-                                                     g: gP.base + lo * size, out: oP.base + lo * size,
-                                                     count: range.count, n: n)
-                                return
-                            }
-                            if blocked {
-                                let lo = range.lowerBound, size = n * n
-                                BlockedLU.backward(lu: luP.base + lo * size, ipiv: pivP.base + lo * n,
-                                                   g: gP.base + lo * size, out: oP.base + lo * size,
-                                                   count: range.count, n: n)
+                                let l = UnsafePointer(luP.base + lo * size), p = UnsafePointer(pivP.base + lo * n)
+                                let g = UnsafePointer(gP.base + lo * size), o = oP.base + lo * size
+                                if interleaved {
+                                    Interleaved.backward(lu: l, ipiv: p, g: g, out: o, count: range.count, n: n)
+                                } else {
+                                    BlockedLU.backward(lu: l, ipiv: p, g: g, out: o, count: range.count, n: n)
+                                }
                                 return
                             }
                             let w = UnsafeMutablePointer<T>.allocate(capacity: k * k)
