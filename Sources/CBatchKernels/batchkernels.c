@@ -141,15 +141,17 @@ int blk_getrf_backward_rm_f32(int isa, const float *lu, const int32_t *ipiv, con
     DISPATCH(CHOOSE(isa), rm_backward, f32, lu, ipiv, g, out, count, n)
 }
 
-int blk_getrf_rm_large_f64(int isa, double *a, int32_t m, int32_t n, int32_t *ipiv, int32_t pivot, int32_t nb,
-                           int32_t threads) {
+int blk_getrf_rm_large_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m,
+                           int32_t n, int32_t pivot, int32_t nb, int32_t threads) {
+    if (count <= 0) return 0;
     if (m <= 0 || n <= 0 || nb <= 0) return -2;
-    DISPATCH(CHOOSE(isa), rm_getrf_large, f64, a, m, n, ipiv, pivot, nb, threads)
+    DISPATCH(CHOOSE(isa), rm_getrf_large, f64, in, out, ipiv, info, count, m, n, pivot, nb, threads)
 }
-int blk_getrf_rm_large_f32(int isa, float *a, int32_t m, int32_t n, int32_t *ipiv, int32_t pivot, int32_t nb,
-                           int32_t threads) {
+int blk_getrf_rm_large_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m,
+                           int32_t n, int32_t pivot, int32_t nb, int32_t threads) {
+    if (count <= 0) return 0;
     if (m <= 0 || n <= 0 || nb <= 0) return -2;
-    DISPATCH(CHOOSE(isa), rm_getrf_large, f32, a, m, n, ipiv, pivot, nb, threads)
+    DISPATCH(CHOOSE(isa), rm_getrf_large, f32, in, out, ipiv, info, count, m, n, pivot, nb, threads)
 }
 
 void blk_advise_huge_pages(void *p, size_t bytes) {

@@ -16,53 +16,34 @@ static inline __attribute__((always_inline)) int FN(any)(VI m) { return __builti
 // In-register transpose of a W x W block (r[i][k] becomes r[k][i]): log2(W)
 // stages, each interleaving blocks of b lanes of rows i and i + b.
 static inline __attribute__((always_inline)) void FN(transpose)(V *r) {
+// Stage b: rows i and i + b (i without bit b) exchange blocks of b lanes;
+// LO and HI are the shuffle masks of the two results, in parentheses.
+#define BLK_UNPAREN(...) __VA_ARGS__
+#define BLK_STAGE(b, LO, HI)                                        \
+    for (int i = 0; i < W; ++i) {                                   \
+        if (i & (b)) continue;                                      \
+        V x = r[i], y = r[i + (b)];                                 \
+        r[i] = __builtin_shufflevector(x, y, BLK_UNPAREN LO);       \
+        r[i + (b)] = __builtin_shufflevector(x, y, BLK_UNPAREN HI); \
+    }
 #if W == 8
-    for (int i = 0; i < W; ++i) {
-        if (i & 1) continue;
-        V x = r[i], y = r[i + 1];
-        r[i] = __builtin_shufflevector(x, y, 0, 8, 2, 10, 4, 12, 6, 14);
-        r[i + 1] = __builtin_shufflevector(x, y, 1, 9, 3, 11, 5, 13, 7, 15);
-    }
-    for (int i = 0; i < W; ++i) {
-        if (i & 2) continue;
-        V x = r[i], y = r[i + 2];
-        r[i] = __builtin_shufflevector(x, y, 0, 1, 8, 9, 4, 5, 12, 13);
-        r[i + 2] = __builtin_shufflevector(x, y, 2, 3, 10, 11, 6, 7, 14, 15);
-    }
-    for (int i = 0; i < W; ++i) {
-        if (i & 4) continue;
-        V x = r[i], y = r[i + 4];
-        r[i] = __builtin_shufflevector(x, y, 0, 1, 2, 3, 8, 9, 10, 11);
-        r[i + 4] = __builtin_shufflevector(x, y, 4, 5, 6, 7, 12, 13, 14, 15);
-    }
+    BLK_STAGE(1, (0, 8, 2, 10, 4, 12, 6, 14), (1, 9, 3, 11, 5, 13, 7, 15))
+    BLK_STAGE(2, (0, 1, 8, 9, 4, 5, 12, 13), (2, 3, 10, 11, 6, 7, 14, 15))
+    BLK_STAGE(4, (0, 1, 2, 3, 8, 9, 10, 11), (4, 5, 6, 7, 12, 13, 14, 15))
 #elif W == 16
-    for (int i = 0; i < W; ++i) {
-        if (i & 1) continue;
-        V x = r[i], y = r[i + 1];
-        r[i] = __builtin_shufflevector(x, y, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-        r[i + 1] = __builtin_shufflevector(x, y, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
-    }
-    for (int i = 0; i < W; ++i) {
-        if (i & 2) continue;
-        V x = r[i], y = r[i + 2];
-        r[i] = __builtin_shufflevector(x, y, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
-        r[i + 2] = __builtin_shufflevector(x, y, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
-    }
-    for (int i = 0; i < W; ++i) {
-        if (i & 4) continue;
-        V x = r[i], y = r[i + 4];
-        r[i] = __builtin_shufflevector(x, y, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
-        r[i + 4] = __builtin_shufflevector(x, y, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
-    }
-    for (int i = 0; i < W; ++i) {
-        if (i & 8) continue;
-        V x = r[i], y = r[i + 8];
-        r[i] = __builtin_shufflevector(x, y, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-        r[i + 8] = __builtin_shufflevector(x, y, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-    }
+    BLK_STAGE(1, (0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30),
+              (1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31))
+    BLK_STAGE(2, (0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29),
+              (2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31))
+    BLK_STAGE(4, (0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
+              (4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31))
+    BLK_STAGE(8, (0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+              (8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31))
 #else
 #error "W must be 8 or 16"
 #endif
+#undef BLK_STAGE
+#undef BLK_UNPAREN
 }
 
 // Gathers matrices g0 .. g0 + W - 1 (lanes past `valid` repeat the last

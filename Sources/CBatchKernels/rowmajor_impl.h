@@ -84,36 +84,11 @@ static void FN(rm_update)(T *a, int ld, int r0, int r1, int c0, int c1, int k0, 
     FN(gupdate)(a, ld, 1, a, ld, a, ld, r0, r1, c0, c1, k0, k1, 0);
 }
 
-// Rows (k0, k1) x columns [c, c + nv * W): row i minus A[i, k] times row
-// k for k0 <= k < i, in order of k (U12 = L11⁻¹ A12), held in registers
-// down the rows.
-static inline __attribute__((always_inline)) void FN(rm_trsm_tile)(T *a, int ld, int k0, int k1, int c, const int nv) {
-    for (int i = k0 + 1; i < k1; ++i) {
-        V acc[BLK_NR];
-        T *ri = a + (int64_t)i * ld + c;
-        for (int q = 0; q < nv; ++q) acc[q] = FN(ldu)(ri + q * W);
-        for (int k = k0; k < i; ++k) {
-            const V l = FN(splat)(a[(int64_t)i * ld + k]);
-            const T *rk = a + (int64_t)k * ld + c;
-            for (int q = 0; q < nv; ++q) acc[q] = acc[q] - l * FN(ldu)(rk + q * W);
-        }
-        for (int q = 0; q < nv; ++q) FN(stu)(ri + q * W, acc[q]);
-    }
-}
-
-// U12 = L11⁻¹ A12 for the panel rows [k0, k1) and columns [c0, c1).
+// U12 = L11⁻¹ A12 for the panel rows [k0, k1) and columns [c0, c1): row i
+// minus A[i, k] times row k for k0 <= k < i, in order of k, the rows in
+// order (each uses the rows above it, already final).
 static void FN(rm_trsm)(T *a, int ld, int k0, int k1, int c0, int c1) {
-    int c = c0;
-    for (; c + BLK_NR * W <= c1; c += BLK_NR * W) FN(rm_trsm_tile)(a, ld, k0, k1, c, BLK_NR);
-    for (; c + W <= c1; c += W) FN(rm_trsm_tile)(a, ld, k0, k1, c, 1);
-    for (int i = k0 + 1; i < k1; ++i) {
-        T *ri = a + (int64_t)i * ld;
-        for (int cc = c; cc < c1; ++cc) {
-            T x = ri[cc];
-            for (int k = k0; k < i; ++k) x = x - ri[k] * a[(int64_t)k * ld + cc];
-            ri[cc] = x;
-        }
-    }
+    for (int i = k0 + 1; i < k1; ++i) FN(gupdate)(a, ld, 1, a, ld, a, ld, i, i + 1, c0, c1, k0, i, 0);
 }
 
 // Whether the m x n block at `a` (leading dimension ld) is all finite.
@@ -348,14 +323,11 @@ static void *FN(la_worker)(void *arg) {
 
 #define BLK_LA_MAX_THREADS 64
 
-// Returns info (as blk_getrf), or -1 when scratch fails. `threads` (1 ...
-// 64): this thread plus threads - 1 helpers per panel step.
-static int FN(rm_getrf_large)(T *a, int m, int n, int32_t *ipiv, int pivot, int nb, int threads) {
+// One matrix; returns its info (as blk_getrf). `pc`: scratch for nb * m
+// (rounded up to W) elements; `threads` (1 ... 64): this thread plus
+// threads - 1 helpers per panel step.
+static int32_t FN(rm_large_one)(T *a, T *pc, int m, int n, int32_t *ipiv, int pivot, int nb, int threads) {
     const int kmax = m < n ? m : n, ld = n;
-    if (threads < 1) threads = 1;
-    if (threads > BLK_LA_MAX_THREADS) threads = BLK_LA_MAX_THREADS;
-    T *pc = aligned_alloc(64, sizeof(T) * (size_t)nb * (size_t)((m + W - 1) / W * W));
-    if (!pc) return -1;
     int32_t info = 0, pinfo = 0;
     int k0 = 0, k1 = nb < kmax ? nb : kmax;
     FN(rm_getrf_one)(a, pc, m, k1, ld, ipiv, &pinfo, pivot);
@@ -398,8 +370,59 @@ static int FN(rm_getrf_large)(T *a, int m, int n, int32_t *ipiv, int pivot, int 
         k0 = k1;
         k1 = k2;
     }
-    free(pc);
     return info;
+}
+
+struct FN(copy_job) {
+    const T *src;
+    T *dst;
+    size_t count;
+};
+
+static void *FN(copy_worker)(void *arg) {
+    const struct FN(copy_job) *j = arg;
+    __builtin_memcpy(j->dst, j->src, sizeof(T) * j->count);
+    return NULL;
+}
+
+// dst = src (count elements), split over `threads` threads when large, so
+// that the first-touch faults of a fresh destination are shared too.
+static void FN(la_copy)(const T *src, T *dst, size_t count, int threads) {
+    if (threads < 2 || sizeof(T) * count < ((size_t)1 << 21)) {
+        __builtin_memcpy(dst, src, sizeof(T) * count);
+        return;
+    }
+    struct FN(copy_job) jobs[BLK_LA_MAX_THREADS];
+    pthread_t helper[BLK_LA_MAX_THREADS];
+    int started[BLK_LA_MAX_THREADS];
+    for (int t = 1; t < threads; ++t) {
+        const size_t lo = count * t / threads, hi = count * (t + 1) / threads;
+        jobs[t] = (struct FN(copy_job)){src + lo, dst + lo, hi - lo};
+        started[t] = pthread_create(&helper[t], NULL, FN(copy_worker), &jobs[t]) == 0;
+    }
+    __builtin_memcpy(dst, src, sizeof(T) * (count / threads));
+    for (int t = 1; t < threads; ++t) {
+        if (started[t]) pthread_join(helper[t], NULL);
+        else FN(copy_worker)(&jobs[t]);
+    }
+}
+
+// `count` matrices from `in` into `out` (which may equal `in`), one after
+// the other, with one scratch; 0, or -1 when the scratch fails.
+static int FN(rm_getrf_large)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m, int32_t n,
+                              int32_t pivot, int32_t nb, int32_t threads) {
+    if (threads < 1) threads = 1;
+    if (threads > BLK_LA_MAX_THREADS) threads = BLK_LA_MAX_THREADS;
+    T *pc = aligned_alloc(64, sizeof(T) * (size_t)nb * (size_t)((m + W - 1) / W * W));
+    if (!pc) return -1;
+    const int64_t size = (int64_t)m * n, k = m < n ? m : n;
+    for (int64_t b = 0; b < count; ++b) {
+        T *a = out + b * size;
+        if (a != in + b * size) FN(la_copy)(in + b * size, a, (size_t)size, threads);
+        info[b] = FN(rm_large_one)(a, pc, m, n, ipiv + b * k, pivot, nb, threads);
+    }
+    free(pc);
+    return 0;
 }
 #endif
 

@@ -213,41 +213,35 @@ func checkAgreement<T: LUScalar>(_: T.Type) throws {
     try checkAgreement(Complex<Double>.self)
 }
 
+/// The CPU path that factors a random tensor of `shape`.
+func cpuPath<T: LUScalar>(_: T.Type, _ shape: [Int], pivot: Bool = true, tuning: CPUTuning? = nil) throws -> String? {
+    let backend: BackendChoice = tuning.map { .custom(CPUBackend(tuning: $0)) } ?? .cpu
+    let f = try luFactorEx(try Tensor<T>.random(shape, seed: 1), pivot: pivot, backend: backend)
+    #expect(f.execution?.backend == "cpu")
+    return f.execution?.path
+}
+
 @Test func executionNamesBackendAndPath() throws {
     let isa = Interleaved.isa
     #expect(["avx512", "avx2", "baseline"].contains(isa))
-    let small = try luFactorEx(try Tensor<Double>.random([4, 8, 8], seed: 1), backend: .cpu)
-    #expect(small.execution == Execution(backend: "cpu", path: "interleaved-getf2(\(isa))"))
-    let smallF = try luFactorEx(try Tensor<Float>.random([4, 32, 32], seed: 1), backend: .cpu)
-    #expect(smallF.execution == Execution(backend: "cpu", path: "interleaved-getf2(\(isa))"))
-    let blocked = try luFactorEx(try Tensor<Float>.random([4, 64, 64], seed: 1), backend: .cpu)
-    #expect(blocked.execution == Execution(backend: "cpu", path: "blocked-getrf(\(isa))"))
-    let blockedD = try luFactorEx(try Tensor<Double>.random([4, 32, 32], seed: 1), backend: .cpu)
-    #expect(blockedD.execution == Execution(backend: "cpu", path: "blocked-getrf(\(isa))"))
-    let complexSmall = try luFactorEx(try Tensor<Complex<Double>>.random([4, 8, 8], seed: 1), backend: .cpu)
-    #expect(complexSmall.execution == Execution(backend: "cpu", path: "native-getf2"))
-    let mid = try luFactorEx(try Tensor<Double>.random([4, 24, 20], seed: 1), backend: .cpu)
-    #expect(mid.execution == Execution(backend: "cpu", path: "native-getf2"))
-    let mid2 = try luFactorEx(try Tensor<Double>.random([2, 64, 32], seed: 1), backend: .cpu)
-    #expect(mid2.execution == Execution(backend: "cpu", path: "blocked-getrf(\(isa))"))
-    let large = try luFactorEx(try Tensor<Double>.random([2, 300, 260], seed: 1), backend: .cpu)
-    #expect(large.execution == Execution(backend: "cpu", path: "lookahead-getrf(\(isa))"))
+    let interleaved = "interleaved-getf2(\(isa))", blocked = "blocked-getrf(\(isa))"
+    let lookahead = "lookahead-getrf(\(isa))"
+    #expect(try cpuPath(Double.self, [4, 8, 8]) == interleaved)
+    #expect(try cpuPath(Float.self, [4, 32, 32]) == interleaved)
+    #expect(try cpuPath(Float.self, [4, 64, 64]) == blocked)
+    #expect(try cpuPath(Double.self, [4, 32, 32]) == blocked)
+    #expect(try cpuPath(Complex<Double>.self, [4, 8, 8]) == "native-getf2")
+    #expect(try cpuPath(Double.self, [4, 24, 20]) == "native-getf2")
+    #expect(try cpuPath(Double.self, [2, 64, 32]) == blocked)
+    #expect(try cpuPath(Double.self, [2, 300, 260]) == lookahead)
     // A lone matrix from threadedBLASMinN up goes to the path that threads one matrix.
-    let lone = try luFactorEx(try Tensor<Double>.random([1, 256, 256], seed: 1), backend: .cpu)
-    #expect(lone.execution == Execution(backend: "cpu", path: Parallel.cores > 1 ? "lookahead-getrf(\(isa))" : "blocked-getrf(\(isa))"))
+    #expect(try cpuPath(Double.self, [1, 256, 256]) == (Parallel.cores > 1 ? lookahead : blocked))
     let noLookahead = CPUTuning(blockedGetrfMaxN: 0, lookaheadGetrf: false)
-    let recursive = try luFactorEx(try Tensor<Double>.random([2, 100, 100], seed: 1),
-                                   backend: .custom(CPUBackend(tuning: noLookahead)))
-    #expect(recursive.execution == Execution(backend: "cpu", path: "recursive-getrf"))
-    let narrow = try luFactorEx(try Tensor<Double>.random([2, 64, 32], seed: 1),
-                                backend: .custom(CPUBackend(tuning: noLookahead)))
-    #expect(narrow.execution == Execution(backend: "cpu", path: "lapack-getrf"))
-    let complexLarge = try luFactorEx(try Tensor<Complex<Float>>.random([2, 40, 40], seed: 1), backend: .cpu)
-    #expect(complexLarge.execution == Execution(backend: "cpu", path: "lapack-getrf"))
-    let nopiv = try luFactorEx(try Tensor<Double>.random([2, 64, 80], seed: 1), pivot: false, backend: .cpu)
-    #expect(nopiv.execution == Execution(backend: "cpu", path: "blocked-getrf(\(isa))"))
-    let nopivLarge = try luFactorEx(try Tensor<Double>.random([2, 64, 300], seed: 1), pivot: false, backend: .cpu)
-    #expect(nopivLarge.execution == Execution(backend: "cpu", path: "native-blocked-nopivot"))
+    #expect(try cpuPath(Double.self, [2, 100, 100], tuning: noLookahead) == "recursive-getrf")
+    #expect(try cpuPath(Double.self, [2, 64, 32], tuning: noLookahead) == "lapack-getrf")
+    #expect(try cpuPath(Complex<Float>.self, [2, 40, 40]) == "lapack-getrf")
+    #expect(try cpuPath(Double.self, [2, 64, 80], pivot: false) == blocked)
+    #expect(try cpuPath(Double.self, [2, 64, 300], pivot: false) == "native-blocked-nopivot")
 }
 
 /// BatchLU's recursive getrf (real matrices above the native sizes) against

@@ -60,17 +60,20 @@ int blk_getrf_rm_f64(int isa, const double *in, double *out, int32_t *ipiv, int3
 int blk_getrf_rm_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m,
                      int32_t n, int32_t pivot);
 
-/// One large row-major m x n matrix in place (leading dimension n), same
-/// semantics: panels of `nb` columns factored as above, their interchanges
-/// applied to the rest of the rows, U12 by blocks of 32 rows, the trailing
-/// update by BLAS GEMM. With `threads` = 2 the next panel is factored on
-/// one thread while the other updates the rest of the trailing matrix; BLAS
-/// must then run single-threaded. Returns info (>= 0), -1 when its scratch
-/// (nb * m elements) cannot be allocated, -2 for m, n or nb below 1.
-int blk_getrf_rm_large_f64(int isa, double *a, int32_t m, int32_t n, int32_t *ipiv, int32_t pivot, int32_t nb,
-                           int32_t threads);
-int blk_getrf_rm_large_f32(int isa, float *a, int32_t m, int32_t n, int32_t *ipiv, int32_t pivot, int32_t nb,
-                           int32_t threads);
+/// The same factorization of `count` large row-major m x n matrices, one
+/// after the other, from `in` into `out` (which may equal `in`; otherwise
+/// each matrix is copied there first, split over the threads): panels of `nb`
+/// columns factored as above in place with the matrix's leading dimension,
+/// their interchanges applied to the rest of the rows, U12 by blocks of 32
+/// rows, the trailing update by BLAS GEMM. With `threads` > 1 (at most 64)
+/// each step is shared: one thread factors the next panel while the others
+/// update the rest of the trailing matrix; BLAS must then run
+/// single-threaded. Returns 0, -1 when its scratch (nb * m elements) cannot
+/// be allocated, -2 for m, n or nb below 1.
+int blk_getrf_rm_large_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count,
+                           int32_t m, int32_t n, int32_t pivot, int32_t nb, int32_t threads);
+int blk_getrf_rm_large_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
+                           int32_t m, int32_t n, int32_t pivot, int32_t nb, int32_t threads);
 
 /// The gradient of the packed factorization of square matrices (MATH.md):
 ///   Φ = tril₋₁(Lᵀ L̄) + triu(Ū Uᵀ);  Ā = P L⁻ᵀ Φ U⁻ᵀ,

@@ -125,27 +125,31 @@ enum BlockedLU {
         check(rc)
     }
 
-    /// One large m×n matrix in place (`blk_getrf_rm_large`): panels of
-    /// `panel` columns (default 64, 128 from min(m, n) = 1536), trailing
-    /// updates by OpenBLAS GEMM, which must be single-threaded; with
-    /// `threads` > 1 each step is shared by that many threads, the next panel
-    /// factored while the rest is updated. Returns info.
-    static func getrfLarge<T: LUScalar>(_ a: UnsafeMutablePointer<T>, m: Int, n: Int, ipiv: UnsafeMutablePointer<Int32>,
-                                        pivot: Bool, threads: Int, panel: Int? = nil,
-                                        variant: Int32 = Interleaved.detectedISA) -> Int32 {
-        let raw = UnsafeMutableRawPointer(a), nb = Int32(panel ?? (min(m, n) >= 1536 ? 128 : 64))
+    /// Factors `count` large m×n matrices read from `input` into `out`
+    /// (which may be `input`), one after the other (`blk_getrf_rm_large`):
+    /// panels of `panel` columns (default 64, 128 from min(m, n) = 1536),
+    /// trailing updates by OpenBLAS GEMM, which must be single-threaded; with
+    /// `threads` > 1 each matrix's copy and each step are shared by that
+    /// many threads, the next panel factored while the rest is updated.
+    static func getrfLarge<T: LUScalar>(_ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
+                                        ipiv: UnsafeMutablePointer<Int32>, info: UnsafeMutablePointer<Int32>,
+                                        count: Int, m: Int, n: Int, pivot: Bool, threads: Int, panel: Int? = nil,
+                                        variant: Int32 = Interleaved.detectedISA) {
+        let i = UnsafeRawPointer(input), o = UnsafeMutableRawPointer(out)
+        let nb = Int32(panel ?? (min(m, n) >= 1536 ? 128 : 64)), p: Int32 = pivot ? 1 : 0
         let rc: Int32
         if T.self == Double.self {
-            rc = blk_getrf_rm_large_f64(variant, raw.assumingMemoryBound(to: Double.self), Int32(m), Int32(n), ipiv,
-                                        pivot ? 1 : 0, nb, Int32(threads))
+            rc = blk_getrf_rm_large_f64(variant, i.assumingMemoryBound(to: Double.self),
+                                        o.assumingMemoryBound(to: Double.self), ipiv, info, Int64(count), Int32(m),
+                                        Int32(n), p, nb, Int32(threads))
         } else if T.self == Float.self {
-            rc = blk_getrf_rm_large_f32(variant, raw.assumingMemoryBound(to: Float.self), Int32(m), Int32(n), ipiv,
-                                        pivot ? 1 : 0, nb, Int32(threads))
+            rc = blk_getrf_rm_large_f32(variant, i.assumingMemoryBound(to: Float.self),
+                                        o.assumingMemoryBound(to: Float.self), ipiv, info, Int64(count), Int32(m),
+                                        Int32(n), p, nb, Int32(threads))
         } else {
             preconditionFailure("BlockedLU.getrfLarge: \(T.typeName) is not supported")
         }
-        check(rc < 0 ? rc : 0)
-        return rc
+        check(rc)
     }
 
     private static func check(_ rc: Int32) {
@@ -208,20 +212,6 @@ func parallelTranspose<T: LUScalar>(rows: Int, cols: Int, _ src: UnsafePointer<T
     DispatchQueue.concurrentPerform(iterations: threads) { p in
         let r0 = rows * p / threads, r1 = rows * (p + 1) / threads
         if r0 < r1 { transpose(rows: r1 - r0, cols: cols, s.base + r0 * lds, lds: lds, d.base + r0, ldd: ldd) }
-    }
-}
-
-/// Copies `count` elements, split over `threads` threads when large (so that
-/// the first-touch faults of a fresh destination are shared too).
-func parallelCopy<T>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, count: Int, threads: Int) {
-    guard threads > 1, count * MemoryLayout<T>.stride >= 1 << 21 else {
-        dst.initialize(from: src, count: count)
-        return
-    }
-    let s = SendablePointer(UnsafeMutablePointer(mutating: src)), d = SendablePointer(dst)
-    DispatchQueue.concurrentPerform(iterations: threads) { p in
-        let lo = count * p / threads, hi = count * (p + 1) / threads
-        (d.base + lo).initialize(from: s.base + lo, count: hi - lo)
     }
 }
 

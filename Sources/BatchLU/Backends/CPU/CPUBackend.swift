@@ -87,6 +87,10 @@ public struct CPUBackend: LUBackend {
 
     var ops: MatOps { MatOps(tuning: tuning) }
 
+    /// A batch too small to split over the threads, of matrices large enough
+    /// to be worth threading one at a time.
+    func isLoneLarge(count: Int, n: Int) -> Bool { count < tuning.threads && n >= tuning.threadedBLASMinN }
+
     /// Runs `body` over the batch: in parallel with single-threaded BLAS, or,
     /// for a few large matrices, serially with OpenBLAS threaded.
     /// `threadedBLAS` = false: never hand the threads to OpenBLAS (the body
@@ -94,7 +98,7 @@ public struct CPUBackend: LUBackend {
     func runBatch(count: Int, n: Int, flopsPerItem: Double, align: Int = 1, threadedBLAS: Bool = true,
                   _ body: @Sendable (Range<Int>) -> Void) {
         BLASThreads.ensureConfigured()
-        if threadedBLAS, count < tuning.threads, n >= tuning.threadedBLASMinN, n > tuning.nativeBLASMaxN {
+        if threadedBLAS, isLoneLarge(count: count, n: n), n > tuning.nativeBLASMaxN {
             BLASThreads.withThreads(BLASThreads.maxThreads) { body(0..<count) }
         } else {
             Parallel.forEachChunk(count: count, threads: tuning.threads, workPerItem: flopsPerItem, align: align, body)
@@ -111,7 +115,7 @@ public struct CPUBackend: LUBackend {
     func usesBlocked<T: LUScalar>(_: T.Type, m: Int, n: Int, batch: Int) -> Bool {
         let s = max(m, n), minN = T.self == Float.self ? tuning.blockedGetrfMinNFloat : tuning.blockedGetrfMinN
         return min(m, n) >= 1 && s >= minN && s <= tuning.blockedGetrfMaxN
-            && BlockedLU.supports(T.self) && !(batch < tuning.threads && s >= tuning.threadedBLASMinN)
+            && BlockedLU.supports(T.self) && !isLoneLarge(count: batch, n: s)
     }
 
     // MARK: Forward
@@ -157,7 +161,8 @@ public struct CPUBackend: LUBackend {
                         // chunks start on a group boundary.
                         // The look-ahead getrf threads a lone matrix itself.
                         let lookahead = path.hasPrefix("lookahead")
-                        let own = lookahead && batch < tuning.threads ? min(tuning.threads, BLASThreads.maxThreads) : 1
+                        let own = lookahead && isLoneLarge(count: batch, n: max(m, n))
+                            ? min(tuning.threads, BLASThreads.maxThreads) : 1
                         runBatch(count: batch, n: max(m, n), flopsPerItem: flops,
                                  align: path.hasPrefix("interleaved") ? Interleaved.groupAlign : 1,
                                  threadedBLAS: !lookahead) { range in
@@ -183,22 +188,18 @@ public struct CPUBackend: LUBackend {
                                           ipiv: UnsafeMutablePointer<Int32>, info: UnsafeMutablePointer<Int32>,
                                           threads: Int) {
         let k = min(m, n), size = m * n
+        let lo = range.lowerBound
         if path.hasPrefix("lookahead-getrf") {
-            for b in range {
-                parallelCopy(src + b * size, lu + b * size, count: size, threads: threads)
-                info[b] = BlockedLU.getrfLarge(lu + b * size, m: m, n: n, ipiv: ipiv + b * k, pivot: pivot,
-                                               threads: threads)
-            }
+            BlockedLU.getrfLarge(src + lo * size, lu + lo * size, ipiv: ipiv + lo * k, info: info + lo,
+                                 count: range.count, m: m, n: n, pivot: pivot, threads: threads)
             return
         }
         if path.hasPrefix("blocked-getrf") {
-            let lo = range.lowerBound
             BlockedLU.getrf(src + lo * size, lu + lo * size, ipiv: ipiv + lo * k, info: info + lo,
                             count: range.count, m: m, n: n, pivot: pivot)
             return
         }
         if path.hasPrefix("interleaved-getf2") {
-            let lo = range.lowerBound
             Interleaved.getrf(src + lo * size, lu + lo * size, ipiv: ipiv + lo * k, info: info + lo,
                               count: range.count, n: n, pivot: pivot)
             return
