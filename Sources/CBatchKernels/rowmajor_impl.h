@@ -189,9 +189,12 @@ static void FN(rm_panel)(T *a, int ld, T *pc, int ldp, int h, int w, int in) {
 // pivot -> info, reciprocal scaling unless the pivot is subnormal, a zero
 // multiplier leaves its row). Each panel is factored in `pc`, column-major,
 // so that its pivot search, scaling and updates run down contiguous columns.
-static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot) {
+// `finite` says whether the matrix holds only finite numbers; if not, it is
+// factored unblocked (one panel of all n columns).
+static void FN(rm_getrf_fin)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot,
+                             int finite) {
     const int kmax = m < n ? m : n;
-    const int nb = FN(rm_finite)(a, m, n, ld) ? W : n;
+    const int nb = finite ? W : n;
     int32_t inf = 0;
     VI lane;
     for (int l = 0; l < W; ++l) lane[l] = l;
@@ -255,6 +258,31 @@ static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
     *info = inf;
 }
 
+static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot) {
+    FN(rm_getrf_fin)(a, pc, m, n, ld, ipiv, info, pivot, FN(rm_finite)(a, m, n, ld));
+}
+
+// Copies `count` elements and says whether they are all finite, in one pass
+// (the batch kernel's copy into `out` and its finiteness check together).
+static int FN(rm_copy_finite)(T *dst, const T *src, int64_t count) {
+    VI bad = (VI)FN(splat)(0);
+    int64_t e = 0;
+    for (; e + 4 * W <= count; e += 4 * W) {
+        V x[4];
+        for (int t = 0; t < 4; ++t) x[t] = FN(ldu)(src + e + t * W);
+        for (int t = 0; t < 4; ++t) {
+            FN(stu)(dst + e + t * W, x[t]);
+            bad |= (VI)((x[t] - x[t]) != FN(splat)(0));  // Inf - Inf and NaN - NaN are NaN
+        }
+    }
+    int ok = 1;
+    for (; e < count; ++e) {
+        dst[e] = src[e];
+        ok &= (src[e] - src[e]) == 0;
+    }
+    return ok && !FN(any)(bad);
+}
+
 static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m, int32_t n,
                         int32_t pivot) {
     const int64_t size = (int64_t)m * n, k = m < n ? m : n;
@@ -262,8 +290,9 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
     if (!pc) return -1;
     for (int64_t b = 0; b < count; ++b) {
         T *a = out + b * size;
-        if (a != in + b * size) __builtin_memcpy(a, in + b * size, sizeof(T) * (size_t)size);
-        FN(rm_getrf_one)(a, pc, m, n, n, ipiv + b * k, info + b, pivot);
+        const T *src = in + b * size;
+        const int finite = a != src ? FN(rm_copy_finite)(a, src, size) : FN(rm_finite)(a, m, n, n);
+        FN(rm_getrf_fin)(a, pc, m, n, n, ipiv + b * k, info + b, pivot, finite);
     }
     free(pc);
     return 0;
