@@ -41,40 +41,64 @@ static inline __attribute__((always_inline)) void FN(gtile)(const T *A, int64_t 
         for (int q = 0; q < nv; ++q) FN(stu)(C + (i + r) * ldc + c + q * W, acc[r][q]);
 }
 
+// Rows [i, i + mr) x columns [c, c + cw), cw < W, of C -= (+=) A(row, k)
+// u[k - k0] for k in [k0, k1), in order of k, `u` holding the partial rows
+// of B zero-padded to whole vectors; C's partial rows go through registers
+// the same way.
+static inline __attribute__((always_inline)) void FN(gtail)(const T *A, int64_t sai, int64_t sak, const V *u, T *C,
+                                                             int64_t ldc, int i, int c, int cw, int k0, int k1,
+                                                             const int mr, const int add) {
+    V acc[BLK_MR];
+    for (int r = 0; r < mr; ++r) {
+        acc[r] = FN(splat)(0);
+        for (int e = 0; e < cw; ++e) acc[r][e] = C[(i + r) * ldc + c + e];
+    }
+    for (int k = k0; k < k1; ++k)
+        for (int r = 0; r < mr; ++r) {
+            const V l = FN(splat)(A[(i + r) * sai + k * sak]);
+            acc[r] = add ? acc[r] + l * u[k - k0] : acc[r] - l * u[k - k0];
+        }
+    for (int r = 0; r < mr; ++r)
+        for (int e = 0; e < cw; ++e) C[(i + r) * ldc + c + e] = acc[r][e];
+}
+
 // C[r0 .. r1) x [c0 .. c1) -= (+= with `add`) sum over k in [k0, k1) of
-// A(row, k) B[k][col]: BLK_MR x BLK_NR-vector tiles, then narrower ones,
-// then single columns. C must not overlap the parts of A and B it reads.
+// A(row, k) B[k][col]: BLK_MR x BLK_NR-vector tiles, then narrower ones;
+// the last c1 - c0 mod W columns as one zero-padded vector (B's partial rows
+// copied once per 32 values of k, shared by all rows). C must not overlap
+// the parts of A and B it reads.
 static inline __attribute__((always_inline)) void FN(gupdate)(const T *A, int64_t sai, int64_t sak, const T *B,
                                                                int64_t ldb, T *C, int64_t ldc, int r0, int r1, int c0,
                                                                int c1, int k0, int k1, const int add) {
     if (k0 >= k1) return;
+    const int cv = c0 + (c1 - c0) / W * W;  // whole vectors [c0, cv)
     int i = r0;
     for (; i + BLK_MR <= r1; i += BLK_MR) {
         int c = c0;
-        for (; c + BLK_NR * W <= c1; c += BLK_NR * W)
+        for (; c + BLK_NR * W <= cv; c += BLK_NR * W)
             FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, BLK_MR, BLK_NR, add);
-        if (BLK_NR > 2 && c + 2 * W <= c1) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, BLK_MR, 2, add), c += 2 * W;
-        for (; c + W <= c1; c += W) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, BLK_MR, 1, add);
-        for (; c < c1; ++c)
-            for (int r = i; r < i + BLK_MR; ++r) {
-                T x = C[r * ldc + c];
-                for (int k = k0; k < k1; ++k)
-                    x = add ? x + A[r * sai + k * sak] * B[k * ldb + c] : x - A[r * sai + k * sak] * B[k * ldb + c];
-                C[r * ldc + c] = x;
-            }
+        if (BLK_NR > 2 && c + 2 * W <= cv) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, BLK_MR, 2, add), c += 2 * W;
+        for (; c < cv; c += W) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, BLK_MR, 1, add);
     }
     for (; i < r1; ++i) {
         int c = c0;
-        for (; c + BLK_NR * W <= c1; c += BLK_NR * W)
+        for (; c + BLK_NR * W <= cv; c += BLK_NR * W)
             FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, 1, BLK_NR, add);
-        if (BLK_NR > 2 && c + 2 * W <= c1) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, 1, 2, add), c += 2 * W;
-        for (; c + W <= c1; c += W) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, 1, 1, add);
-        for (; c < c1; ++c) {
-            T x = C[i * ldc + c];
-            for (int k = k0; k < k1; ++k)
-                x = add ? x + A[i * sai + k * sak] * B[k * ldb + c] : x - A[i * sai + k * sak] * B[k * ldb + c];
-            C[i * ldc + c] = x;
+        if (BLK_NR > 2 && c + 2 * W <= cv) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, 1, 2, add), c += 2 * W;
+        for (; c < cv; c += W) FN(gtile)(A, sai, sak, B, ldb, C, ldc, i, c, k0, k1, 1, 1, add);
+    }
+    const int cw = c1 - cv;
+    if (cw == 0) return;
+    V u[32];
+    for (int kc = k0; kc < k1; kc += 32) {
+        const int ke = kc + 32 < k1 ? kc + 32 : k1;
+        for (int k = kc; k < ke; ++k) {
+            u[k - kc] = FN(splat)(0);
+            for (int e = 0; e < cw; ++e) u[k - kc][e] = B[k * ldb + cv + e];
         }
+        int r = r0;
+        for (; r + BLK_MR <= r1; r += BLK_MR) FN(gtail)(A, sai, sak, u, C, ldc, r, cv, cw, kc, ke, BLK_MR, add);
+        for (; r < r1; ++r) FN(gtail)(A, sai, sak, u, C, ldc, r, cv, cw, kc, ke, 1, add);
     }
 }
 
@@ -87,8 +111,21 @@ static void FN(rm_update)(T *a, int ld, int r0, int r1, int c0, int c1, int k0, 
 // U12 = L11⁻¹ A12 for the panel rows [k0, k1) and columns [c0, c1): row i
 // minus A[i, k] times row k for k0 <= k < i, in order of k, the rows in
 // order (each uses the rows above it, already final).
+// The last (c1 - c0) mod W columns go through registers zero-padded, each
+// row's part kept for the rows below (at most 32 rows, else row by row).
 static void FN(rm_trsm)(T *a, int ld, int k0, int k1, int c0, int c1) {
-    for (int i = k0 + 1; i < k1; ++i) FN(gupdate)(a, ld, 1, a, ld, a, ld, i, i + 1, c0, c1, k0, i, 0);
+    const int cw = k1 - k0 <= 32 ? (c1 - c0) % W : 0, cv = c1 - cw;
+    for (int i = k0 + 1; i < k1; ++i) FN(gupdate)(a, ld, 1, a, ld, a, ld, i, i + 1, c0, cv, k0, i, 0);
+    if (cw == 0) return;
+    V u[32];
+    for (int i = k0; i < k1; ++i) {
+        T *r = a + (int64_t)i * ld + cv;
+        V x = FN(splat)(0);
+        for (int e = 0; e < cw; ++e) x[e] = r[e];
+        for (int k = k0; k < i; ++k) x = x - FN(splat)(a[(int64_t)i * ld + k]) * u[k - k0];
+        u[i - k0] = x;
+        for (int e = 0; e < cw; ++e) r[e] = x[e];
+    }
 }
 
 // Whether the m x n block at `a` (leading dimension ld) is all finite.
