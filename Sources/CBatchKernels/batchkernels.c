@@ -91,28 +91,28 @@ int blk_isa_supported(int isa) { return isa >= BLK_ISA_BASELINE && isa <= blk_is
 #define CHOOSE(isa) (blk_isa_supported(isa) ? (isa) : blk_isa_detected())
 
 int blk_getrf_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count,
-                       int32_t n, int32_t pivot) {
+                       int32_t n, int32_t pivot, int32_t stream) {
     if (count <= 0) return 0;
     if (n <= 0 || n > BLK_MAX_N) return -2;
-    DISPATCH(CHOOSE(isa), getrf, f64, in, out, ipiv, info, count, n, pivot)
+    DISPATCH(CHOOSE(isa), getrf, f64, in, out, ipiv, info, count, n, pivot, stream)
 }
 int blk_getrf_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
-                       int32_t n, int32_t pivot) {
+                       int32_t n, int32_t pivot, int32_t stream) {
     if (count <= 0) return 0;
     if (n <= 0 || n > BLK_MAX_N) return -2;
-    DISPATCH(CHOOSE(isa), getrf, f32, in, out, ipiv, info, count, n, pivot)
+    DISPATCH(CHOOSE(isa), getrf, f32, in, out, ipiv, info, count, n, pivot, stream)
 }
 int blk_getrf_backward_f64(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
-                                int64_t count, int32_t n) {
+                                int64_t count, int32_t n, int32_t stream) {
     if (count <= 0) return 0;
     if (n <= 0 || n > BLK_MAX_N) return -2;
-    DISPATCH(CHOOSE(isa), backward, f64, lu, ipiv, g, out, count, n)
+    DISPATCH(CHOOSE(isa), backward, f64, lu, ipiv, g, out, count, n, stream)
 }
 int blk_getrf_backward_f32(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
-                                int64_t count, int32_t n) {
+                                int64_t count, int32_t n, int32_t stream) {
     if (count <= 0) return 0;
     if (n <= 0 || n > BLK_MAX_N) return -2;
-    DISPATCH(CHOOSE(isa), backward, f32, lu, ipiv, g, out, count, n)
+    DISPATCH(CHOOSE(isa), backward, f32, lu, ipiv, g, out, count, n, stream)
 }
 
 int blk_getrf_rm_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m,

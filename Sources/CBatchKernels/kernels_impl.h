@@ -13,6 +13,35 @@ static inline __attribute__((always_inline)) V FN(sel)(VI m, V a, V b) { return 
 static inline __attribute__((always_inline)) V FN(vabs)(V x) { return (V)((VI)x & ~(VI)FN(splat)(-0.0)); }
 static inline __attribute__((always_inline)) int FN(any)(VI m) { return __builtin_reduce_or(m) != 0; }
 
+// Copies `count` elements from `src` to `dst`; with `stream`, the 64-byte
+// aligned part by non-temporal stores, which write to memory without first
+// reading the destination's lines into the caches (for outputs larger than
+// the caches; the caller fences before the data is handed on).
+static inline __attribute__((always_inline)) void FN(put)(T *dst, const T *src, int64_t count, int stream) {
+    if (!stream) {
+        __builtin_memcpy(dst, src, sizeof(T) * (size_t)count);
+        return;
+    }
+    int64_t e = 0;
+    for (; e < count && ((uintptr_t)(dst + e) & 63); ++e) dst[e] = src[e];
+    for (; e + W <= count; e += W) {
+        V v;
+        __builtin_memcpy(&v, src + e, sizeof(V));
+        __builtin_nontemporal_store(v, (V *)(dst + e));
+    }
+    for (; e < count; ++e) dst[e] = src[e];
+}
+
+// Makes streamed stores visible to other threads (non-temporal stores are
+// not ordered by the release of a lock on x86).
+static inline __attribute__((always_inline)) void FN(fence)(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_sfence();
+#else
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
 // In-register transpose of a W x W block (r[i][k] becomes r[k][i]): log2(W)
 // stages, each interleaving blocks of b lanes of rows i and i + b.
 static inline __attribute__((always_inline)) void FN(transpose)(V *r) {
@@ -83,14 +112,15 @@ static inline __attribute__((always_inline)) void FN(unstage)(const V *buf, T *s
 }
 
 // Writes lanes 0 .. valid - 1 of buf to matrices g0 .. g0 + valid - 1 (through
-// `stage`, then one sequential copy).
+// `stage`, then one sequential copy, streamed with `stream`).
 static inline __attribute__((always_inline)) void FN(store)(const V *buf, T *stage, T *dst, int64_t g0, int valid,
-                                                            int nn) {
+                                                            int nn, int stream) {
     FN(unstage)(buf, stage, valid, nn);
-    __builtin_memcpy(dst + g0 * (int64_t)nn, stage, sizeof(T) * (size_t)nn * (size_t)valid);
+    FN(put)(dst + g0 * (int64_t)nn, stage, (int64_t)nn * valid, stream);
 }
 
-static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n, int32_t pivot) {
+static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n, int32_t pivot,
+                     int32_t stream) {
     const int nn = n * n;
     V *buf = aligned_alloc(64, sizeof(V) * (size_t)(2 * nn + n));
     if (!buf) return -1;
@@ -150,7 +180,7 @@ static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t 
                 }
             }
         }
-        FN(store)(buf, stage, out, g0, valid, nn);
+        FN(store)(buf, stage, out, g0, valid, nn, stream);
         const T *p = (const T *)pv, *fi = (const T *)&inf;
         for (int l = 0; l < valid; ++l) {
             int32_t *ip = ipiv + (g0 + l) * (int64_t)n;
@@ -158,6 +188,7 @@ static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t 
             info[g0 + l] = (int32_t)fi[l];
         }
     }
+    if (stream) FN(fence)();
     free(buf);
     return 0;
 }
@@ -174,10 +205,11 @@ static inline __attribute__((always_inline)) void FN(permutation)(const int32_t 
     }
 }
 
-static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t n) {
+static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t n,
+                        int32_t stream) {
     const int nn = n * n;
     V *L = aligned_alloc(64, sizeof(V) * (size_t)(3 * nn + n));
-    T *stage = aligned_alloc(64, sizeof(V) * (size_t)nn);  // W matrices, de-interleaved
+    T *stage = aligned_alloc(64, 2 * sizeof(V) * (size_t)nn);  // W matrices de-interleaved, then permuted
     if (!L || !stage) {
         free(L);
         free(stage);
@@ -275,10 +307,12 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
             }
         }
         // Ā = P Z: row i of Z is row perm[i] of Ā.
+        // Streamed: permuted into the second half of `stage`, then copied out.
         FN(unstage)(X, stage, valid, nn);
+        T *const dst = stream ? stage + (int64_t)W * nn : out + g0 * (int64_t)nn;
         for (int l = 0; l < valid; ++l) {
             FN(permutation)(ipiv + (g0 + l) * (int64_t)n, n, perm);
-            T *d = out + (g0 + l) * (int64_t)nn;
+            T *d = dst + l * (int64_t)nn;
             const T *z = stage + l * nn;
             for (int r = 0; r < n; ++r) {
                 T *dr = d + perm[r] * n;
@@ -286,7 +320,9 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
                 for (int c = 0; c < n; ++c) dr[c] = zr[c];
             }
         }
+        if (stream) FN(put)(out + g0 * (int64_t)nn, dst, (int64_t)nn * valid, 1);
     }
+    if (stream) FN(fence)();
     free(stage);
     free(L);
     return 0;

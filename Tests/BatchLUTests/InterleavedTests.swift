@@ -7,40 +7,45 @@ import Testing
 // and against the scalar Swift backward, on batches that do not fill the
 // last vector group and that hold singular, tied and non-finite members.
 
-func interleavedFactor<T: LUScalar>(_ a: Tensor<T>, variant: Int32) -> (lu: [T], piv: [Int32], info: [Int32]) {
+/// The interleaved factorization of `a`; the factors written `offset`
+/// elements into a new array (to test streamed stores from a misaligned
+/// address), returned without the offset.
+func interleavedFactor<T: LUScalar>(_ a: Tensor<T>, stream: Bool = false, offset: Int = 0,
+                                    variant: Int32) -> (lu: [T], piv: [Int32], info: [Int32]) {
     let n = a.cols, count = a.batchCount
-    var lu = [T](repeating: .zero, count: count * n * n)
+    var lu = [T](repeating: .zero, count: count * n * n + offset)
     var piv = [Int32](repeating: 0, count: count * n), info = [Int32](repeating: 0, count: count)
     a.withUnsafeBufferPointer { inp in
         lu.withUnsafeMutableBufferPointer { o in
             piv.withUnsafeMutableBufferPointer { p in
                 info.withUnsafeMutableBufferPointer { i in
-                    Interleaved.getrf(inp.baseAddress!, o.baseAddress!, ipiv: p.baseAddress!, info: i.baseAddress!,
-                                      count: count, n: n, pivot: true, variant: variant)
+                    Interleaved.getrf(inp.baseAddress!, o.baseAddress! + offset, ipiv: p.baseAddress!,
+                                      info: i.baseAddress!, count: count, n: n, pivot: true, stream: stream,
+                                      variant: variant)
                 }
             }
         }
     }
-    return (lu, piv, info)
+    return (Array(lu[offset...]), piv, info)
 }
 
 /// Runs a C backward `kernel(lu, ipiv, g, out)` on the factors `f` and the
 /// gradient `g`, into an array that starts as NaN (so every element it
-/// leaves unwritten shows).
-func kernelBackward<T: LUScalar>(_ f: LUFactors<T>, _ g: Tensor<T>,
+/// leaves unwritten shows), `offset` elements in.
+func kernelBackward<T: LUScalar>(_ f: LUFactors<T>, _ g: Tensor<T>, offset: Int = 0,
                                  _ kernel: (UnsafePointer<T>, UnsafePointer<Int32>, UnsafePointer<T>,
                                             UnsafeMutablePointer<T>) -> Void) -> [T] {
-    var out = [T](repeating: T(re: .nan, im: 0), count: g.elements.count)
+    var out = [T](repeating: T(re: .nan, im: 0), count: g.elements.count + offset)
     f.lu.withUnsafeBufferPointer { lu in
         f.pivots.withUnsafeBufferPointer { p in
             g.withUnsafeBufferPointer { gp in
                 out.withUnsafeMutableBufferPointer { o in
-                    kernel(lu.baseAddress!, p.baseAddress!, gp.baseAddress!, o.baseAddress!)
+                    kernel(lu.baseAddress!, p.baseAddress!, gp.baseAddress!, o.baseAddress! + offset)
                 }
             }
         }
     }
-    return out
+    return Array(out[offset...])
 }
 
 func checkInterleaved<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int32, name: String) throws {
@@ -55,6 +60,10 @@ func checkInterleaved<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int
         a.elements[29 * size] = .infinity
         let got = interleavedFactor(a, variant: variant)
         let ref = try luFactorEx(a, backend: lapack)
+        // Streamed (non-temporal) stores from a misaligned address: the same values.
+        let streamed = interleavedFactor(a, stream: true, offset: 1, variant: variant)
+        #expect(streamed.piv == got.piv && streamed.info == got.info && sameValues(streamed.lu[...], got.lu[...]),
+                "streamed factors \(name) \(T.typeName) n=\(n)")
         for b in 0..<batch where b != 20 && b != 29 {
             let what = "\(name) \(T.typeName) n=\(n) matrix \(b)"
             #expect(got.piv[(b * n)..<((b + 1) * n)] == ref.pivots.elements[(b * n)..<((b + 1) * n)], "pivots \(what)")
@@ -72,6 +81,10 @@ func checkInterleaved<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int
         }
         let want = try luFactorBackward(f, g, backend: scalar)
         #expect(relErr(out, want.elements) < 1e4 * T.eps, "backward \(name) \(T.typeName) n=\(n)")
+        let streamedOut = kernelBackward(f, g, offset: 1) { lu, p, gp, o in
+            Interleaved.backward(lu: lu, ipiv: p, g: gp, out: o, count: batch, n: n, stream: true, variant: variant)
+        }
+        #expect(sameValues(streamedOut[...], out[...]), "streamed backward \(name) \(T.typeName) n=\(n)")
     }
 }
 
@@ -101,4 +114,18 @@ func checkPathThroughTheAPI<T: LUScalar>(_ a: Tensor<T>, path: String, members: 
 @Test func interleavedPathThroughTheAPI() throws {
     try checkPathThroughTheAPI(try Tensor<Double>.random([50, 6, 6], seed: 9),
                                path: "interleaved-getf2(\(Interleaved.isa))", members: [0, 17, 49])
+}
+
+/// Streamed (non-temporal) output through the API: with the threshold at 0,
+/// the interleaved factorization and backward give the same values as with
+/// it off.
+@Test func streamedOutputThroughTheAPI() throws {
+    let on = BackendChoice.custom(CPUBackend(tuning: CPUTuning(streamingStoreMinBytes: 0, streamingStoreMaxBytes: .max)))
+    let off = BackendChoice.custom(CPUBackend(tuning: CPUTuning(streamingStoreMinBytes: .max)))
+    let a = try Tensor<Float>.random([45, 7, 7], seed: 21)
+    let g = try Tensor<Float>.random([45, 7, 7], seed: 22)
+    let fOn = try luFactorEx(a, backend: on), fOff = try luFactorEx(a, backend: off)
+    #expect(fOn.execution?.path == "interleaved-getf2(\(Interleaved.isa))")
+    #expect(fOn.lu == fOff.lu && fOn.pivots == fOff.pivots && fOn.info == fOff.info)
+    #expect(try luFactorBackward(fOn, g, backend: on) == luFactorBackward(fOff, g, backend: off))
 }

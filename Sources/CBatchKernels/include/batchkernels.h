@@ -33,16 +33,18 @@ const char *blk_isa_name(int isa);
 /// the pivot scales the column unless the pivot is below the smallest normal
 /// number). Reads matrices [0, count) from `in`, writes the packed factors to
 /// `out` (may equal `in`), 1-based pivots to `ipiv` (count * n) and `info`
-/// (count). With `pivot` = 0, no interchanges (ipiv[j] = j + 1).
+/// (count). With `pivot` = 0, no interchanges (ipiv[j] = j + 1). With
+/// `stream` nonzero, `out` is written with non-temporal stores (for outputs
+/// larger than the caches; same values).
 ///
 /// `isa` names the variant (a variant this CPU does not run is replaced by
 /// the detected one). The interleaved kernels return 0, -1 when their
 /// scratch memory (a few times 64 * n * n bytes) cannot be allocated, -2 for
 /// n outside 1 ... 64.
 int blk_getrf_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count,
-                  int32_t n, int32_t pivot);
+                  int32_t n, int32_t pivot, int32_t stream);
 int blk_getrf_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_t *info, int64_t count,
-                  int32_t n, int32_t pivot);
+                  int32_t n, int32_t pivot, int32_t stream);
 
 /// The same factorization (same semantics, pivots and info) of `count`
 /// row-major m x n matrices of any size, one matrix at a time, in place in
@@ -78,12 +80,12 @@ int blk_getrf_rm_large_f32(int isa, const float *in, float *out, int32_t *ipiv, 
 /// The gradient of the packed factorization of square matrices (MATH.md):
 ///   Φ = tril₋₁(Lᵀ L̄) + triu(Ū Uᵀ);  Ā = P L⁻ᵀ Φ U⁻ᵀ,
 /// with `lu`/`ipiv` from blk_getrf or LAPACK, `g` the packed gradient of the
-/// factors, `out` receiving Ā (must not alias the inputs). Same `isa` and
-/// return values as blk_getrf.
+/// factors, `out` receiving Ā (must not alias the inputs). Same `isa`,
+/// `stream` and return values as blk_getrf.
 int blk_getrf_backward_f64(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
-                           int64_t count, int32_t n);
+                           int64_t count, int32_t n, int32_t stream);
 int blk_getrf_backward_f32(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
-                           int64_t count, int32_t n);
+                           int64_t count, int32_t n, int32_t stream);
 
 /// The same gradient for square matrices of any size n, one matrix at a
 /// time, row-major: Φ in register tiles (L read transposed, Uᵀ copied with

@@ -34,18 +34,21 @@ enum Interleaved {
     }
 
     /// Factors `count` n×n matrices read from `input`, writing `out` (which
-    /// may be `input`), with the instruction-set variant `variant`.
+    /// may be `input`), with the instruction-set variant `variant`; with
+    /// `stream`, `out` is written with non-temporal stores (same values; for
+    /// outputs larger than the caches).
     static func getrf<T: LUScalar>(_ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
                                    ipiv: UnsafeMutablePointer<Int32>, info: UnsafeMutablePointer<Int32>,
-                                   count: Int, n: Int, pivot: Bool, variant: Int32 = detectedISA) {
+                                   count: Int, n: Int, pivot: Bool, stream: Bool = false,
+                                   variant: Int32 = detectedISA) {
         let i = UnsafeRawPointer(input), o = UnsafeMutableRawPointer(out)
         let rc: Int32
         if T.self == Double.self {
             rc = blk_getrf_f64(variant, i.assumingMemoryBound(to: Double.self), o.assumingMemoryBound(to: Double.self),
-                              ipiv, info, Int64(count), Int32(n), pivot ? 1 : 0)
+                              ipiv, info, Int64(count), Int32(n), pivot ? 1 : 0, stream ? 1 : 0)
         } else if T.self == Float.self {
             rc = blk_getrf_f32(variant, i.assumingMemoryBound(to: Float.self), o.assumingMemoryBound(to: Float.self),
-                              ipiv, info, Int64(count), Int32(n), pivot ? 1 : 0)
+                              ipiv, info, Int64(count), Int32(n), pivot ? 1 : 0, stream ? 1 : 0)
         } else {
             preconditionFailure("Interleaved.getrf: \(T.typeName) is not supported")
         }
@@ -53,19 +56,21 @@ enum Interleaved {
     }
 
     /// The square backward (Φ, two triangular solves, the row permutation)
-    /// of `count` n×n matrices into `out`, which must not alias the inputs.
+    /// of `count` n×n matrices into `out`, which must not alias the inputs;
+    /// `stream` as for ``getrf(_:_:ipiv:info:count:n:pivot:stream:variant:)``.
     static func backward<T: LUScalar>(lu: UnsafePointer<T>, ipiv: UnsafePointer<Int32>, g: UnsafePointer<T>,
-                                      out: UnsafeMutablePointer<T>, count: Int, n: Int, variant: Int32 = detectedISA) {
+                                      out: UnsafeMutablePointer<T>, count: Int, n: Int, stream: Bool = false,
+                                      variant: Int32 = detectedISA) {
         let l = UnsafeRawPointer(lu), gr = UnsafeRawPointer(g), o = UnsafeMutableRawPointer(out)
         let rc: Int32
         if T.self == Double.self {
             rc = blk_getrf_backward_f64(variant, l.assumingMemoryBound(to: Double.self), ipiv,
                                        gr.assumingMemoryBound(to: Double.self), o.assumingMemoryBound(to: Double.self),
-                                       Int64(count), Int32(n))
+                                       Int64(count), Int32(n), stream ? 1 : 0)
         } else if T.self == Float.self {
             rc = blk_getrf_backward_f32(variant, l.assumingMemoryBound(to: Float.self), ipiv,
                                        gr.assumingMemoryBound(to: Float.self), o.assumingMemoryBound(to: Float.self),
-                                       Int64(count), Int32(n))
+                                       Int64(count), Int32(n), stream ? 1 : 0)
         } else {
             preconditionFailure("Interleaved.backward: \(T.typeName) is not supported")
         }
