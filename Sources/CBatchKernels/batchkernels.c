@@ -22,6 +22,20 @@ typedef long long blk_vi64 __attribute__((vector_size(64), aligned(64)));
 typedef float blk_vf32 __attribute__((vector_size(64), aligned(64)));
 typedef int blk_vi32 __attribute__((vector_size(64), aligned(64)));
 
+// A helper thread running fn(arg); when none can be started, blk_join runs
+// fn(arg) on the caller's thread instead.
+typedef struct {
+    pthread_t id;
+    int started;
+} blk_thread;
+static void blk_start(blk_thread *t, void *(*fn)(void *), void *arg) {
+    t->started = pthread_create(&t->id, NULL, fn, arg) == 0;
+}
+static void blk_join(blk_thread *t, void *(*fn)(void *), void *arg) {
+    if (t->started) pthread_join(t->id, NULL);
+    else fn(arg);
+}
+
 // Each element type: kernels_variants.h compiles kernels_impl.h once per
 // instruction set, under a different target attribute.
 #define T double

@@ -12,6 +12,13 @@ static inline __attribute__((always_inline)) V FN(splat)(T s) {
 static inline __attribute__((always_inline)) V FN(sel)(VI m, V a, V b) { return (V)(((VI)a & m) | ((VI)b & ~m)); }
 static inline __attribute__((always_inline)) V FN(vabs)(V x) { return (V)((VI)x & ~(VI)FN(splat)(-0.0)); }
 static inline __attribute__((always_inline)) int FN(any)(VI m) { return __builtin_reduce_or(m) != 0; }
+// Unaligned vector load and store.
+static inline __attribute__((always_inline)) V FN(ldu)(const T *p) {
+    V v;
+    __builtin_memcpy(&v, p, sizeof(V));
+    return v;
+}
+static inline __attribute__((always_inline)) void FN(stu)(T *p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
 
 // Copies `count` elements from `src` to `dst`; with `stream`, the 64-byte
 // aligned part by non-temporal stores, which write to memory without first
@@ -24,11 +31,7 @@ static inline __attribute__((always_inline)) void FN(put)(T *dst, const T *src, 
     }
     int64_t e = 0;
     for (; e < count && ((uintptr_t)(dst + e) & 63); ++e) dst[e] = src[e];
-    for (; e + W <= count; e += W) {
-        V v;
-        __builtin_memcpy(&v, src + e, sizeof(V));
-        __builtin_nontemporal_store(v, (V *)(dst + e));
-    }
+    for (; e + W <= count; e += W) __builtin_nontemporal_store(FN(ldu)(src + e), (V *)(dst + e));
     for (; e < count; ++e) dst[e] = src[e];
 }
 
@@ -88,7 +91,7 @@ static inline __attribute__((always_inline)) void FN(load)(V *buf, T *stage, con
     int e0 = 0;
     for (; e0 + W <= nn; e0 += W) {
         V r[W];
-        for (int l = 0; l < W; ++l) __builtin_memcpy(&r[l], s[l] + e0, sizeof(V));
+        for (int l = 0; l < W; ++l) r[l] = FN(ldu)(s[l] + e0);
         FN(transpose)(r);
         for (int k = 0; k < W; ++k) buf[e0 + k] = r[k];
     }
@@ -104,7 +107,7 @@ static inline __attribute__((always_inline)) void FN(unstage)(const V *buf, T *s
         V r[W];
         for (int k = 0; k < W; ++k) r[k] = buf[e0 + k];
         FN(transpose)(r);
-        for (int l = 0; l < valid; ++l) __builtin_memcpy(stage + l * (int64_t)nn + e0, &r[l], sizeof(V));
+        for (int l = 0; l < valid; ++l) FN(stu)(stage + l * (int64_t)nn + e0, r[l]);
     }
     const T *b = (const T *)buf;
     for (int l = 0; l < valid; ++l)

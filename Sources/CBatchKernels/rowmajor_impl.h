@@ -12,12 +12,16 @@
 // unblocked instead, whose updates skip rows with a zero multiplier (so
 // 0 * Inf makes no NaN, as in the other kernels).
 
-static inline __attribute__((always_inline)) V FN(ldu)(const T *p) {
-    V v;
-    __builtin_memcpy(&v, p, sizeof(V));
+// The first `cw` (< W) elements at `p` as a vector, zero past them; and
+// back (for the columns past the last whole vector of a row).
+static inline __attribute__((always_inline)) V FN(ldpart)(const T *p, int cw) {
+    V v = FN(splat)(0);
+    for (int e = 0; e < cw; ++e) v[e] = p[e];
     return v;
 }
-static inline __attribute__((always_inline)) void FN(stu)(T *p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
+static inline __attribute__((always_inline)) void FN(stpart)(T *p, V v, int cw) {
+    for (int e = 0; e < cw; ++e) p[e] = v[e];
+}
 
 // C[rows i .. i + mr) x [c, c + nv * W) -= (or, with `add`, +=) the sum over
 // k in [k0, k1) of A(row, k) B[k][cols], in order of k, held in registers;
@@ -49,17 +53,13 @@ static inline __attribute__((always_inline)) void FN(gtail)(const T *A, int64_t 
                                                              int64_t ldc, int i, int c, int cw, int k0, int k1,
                                                              const int mr, const int add) {
     V acc[BLK_MR];
-    for (int r = 0; r < mr; ++r) {
-        acc[r] = FN(splat)(0);
-        for (int e = 0; e < cw; ++e) acc[r][e] = C[(i + r) * ldc + c + e];
-    }
+    for (int r = 0; r < mr; ++r) acc[r] = FN(ldpart)(C + (i + r) * ldc + c, cw);
     for (int k = k0; k < k1; ++k)
         for (int r = 0; r < mr; ++r) {
             const V l = FN(splat)(A[(i + r) * sai + k * sak]);
             acc[r] = add ? acc[r] + l * u[k - k0] : acc[r] - l * u[k - k0];
         }
-    for (int r = 0; r < mr; ++r)
-        for (int e = 0; e < cw; ++e) C[(i + r) * ldc + c + e] = acc[r][e];
+    for (int r = 0; r < mr; ++r) FN(stpart)(C + (i + r) * ldc + c, acc[r], cw);
 }
 
 // C[r0 .. r1) x [c0 .. c1) -= (+= with `add`) sum over k in [k0, k1) of
@@ -92,10 +92,7 @@ static inline __attribute__((always_inline)) void FN(gupdate)(const T *A, int64_
     V u[32];
     for (int kc = k0; kc < k1; kc += 32) {
         const int ke = kc + 32 < k1 ? kc + 32 : k1;
-        for (int k = kc; k < ke; ++k) {
-            u[k - kc] = FN(splat)(0);
-            for (int e = 0; e < cw; ++e) u[k - kc][e] = B[k * ldb + cv + e];
-        }
+        for (int k = kc; k < ke; ++k) u[k - kc] = FN(ldpart)(B + k * ldb + cv, cw);
         int r = r0;
         for (; r + BLK_MR <= r1; r += BLK_MR) FN(gtail)(A, sai, sak, u, C, ldc, r, cv, cw, kc, ke, BLK_MR, add);
         for (; r < r1; ++r) FN(gtail)(A, sai, sak, u, C, ldc, r, cv, cw, kc, ke, 1, add);
@@ -120,26 +117,33 @@ static void FN(rm_trsm)(T *a, int ld, int k0, int k1, int c0, int c1) {
     V u[32];
     for (int i = k0; i < k1; ++i) {
         T *r = a + (int64_t)i * ld + cv;
-        V x = FN(splat)(0);
-        for (int e = 0; e < cw; ++e) x[e] = r[e];
+        V x = FN(ldpart)(r, cw);
         for (int k = k0; k < i; ++k) x = x - FN(splat)(a[(int64_t)i * ld + k]) * u[k - k0];
         u[i - k0] = x;
-        for (int e = 0; e < cw; ++e) r[e] = x[e];
+        FN(stpart)(r, x, cw);
     }
 }
 
-// Whether the m x n block at `a` (leading dimension ld) is all finite.
-static inline __attribute__((always_inline)) int FN(rm_finite)(const T *a, int m, int n, int ld) {
+// Whether the m x n block at `a` (leading dimension ld) is all finite;
+// with `copy`, the block is also copied there (same leading dimension) in
+// the same pass. A contiguous block (ld = n) is scanned as one row.
+static inline __attribute__((always_inline)) int FN(rm_finite)(const T *a, int m, int n, int ld, T *copy) {
+    const int64_t rows = ld == n ? 1 : m, len = ld == n ? (int64_t)m * n : n;
     VI bad = (VI)FN(splat)(0);
     int ok = 1;
-    for (int i = 0; i < m; ++i) {
-        const T *r = a + (int64_t)i * ld;
-        int e = 0;
-        for (; e + W <= n; e += W) {
+    for (int64_t i = 0; i < rows; ++i) {
+        const T *r = a + i * ld;
+        T *d = copy ? copy + i * ld : NULL;
+        int64_t e = 0;
+        for (; e + W <= len; e += W) {
             const V x = FN(ldu)(r + e);
+            if (d) FN(stu)(d + e, x);
             bad |= (VI)((x - x) != FN(splat)(0));  // Inf - Inf and NaN - NaN are NaN
         }
-        for (; e < n; ++e) ok &= (r[e] - r[e]) == 0;
+        for (; e < len; ++e) {
+            if (d) d[e] = r[e];
+            ok &= (r[e] - r[e]) == 0;
+        }
     }
     return ok && !FN(any)(bad);
 }
@@ -296,28 +300,7 @@ static void FN(rm_getrf_fin)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
 }
 
 static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot) {
-    FN(rm_getrf_fin)(a, pc, m, n, ld, ipiv, info, pivot, FN(rm_finite)(a, m, n, ld));
-}
-
-// Copies `count` elements and says whether they are all finite, in one pass
-// (the batch kernel's copy into `out` and its finiteness check together).
-static int FN(rm_copy_finite)(T *dst, const T *src, int64_t count) {
-    VI bad = (VI)FN(splat)(0);
-    int64_t e = 0;
-    for (; e + 4 * W <= count; e += 4 * W) {
-        V x[4];
-        for (int t = 0; t < 4; ++t) x[t] = FN(ldu)(src + e + t * W);
-        for (int t = 0; t < 4; ++t) {
-            FN(stu)(dst + e + t * W, x[t]);
-            bad |= (VI)((x[t] - x[t]) != FN(splat)(0));  // Inf - Inf and NaN - NaN are NaN
-        }
-    }
-    int ok = 1;
-    for (; e < count; ++e) {
-        dst[e] = src[e];
-        ok &= (src[e] - src[e]) == 0;
-    }
-    return ok && !FN(any)(bad);
+    FN(rm_getrf_fin)(a, pc, m, n, ld, ipiv, info, pivot, FN(rm_finite)(a, m, n, ld, NULL));
 }
 
 static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m, int32_t n,
@@ -328,7 +311,7 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
     for (int64_t b = 0; b < count; ++b) {
         T *a = out + b * size;
         const T *src = in + b * size;
-        const int finite = a != src ? FN(rm_copy_finite)(a, src, size) : FN(rm_finite)(a, m, n, n);
+        const int finite = FN(rm_finite)(src, m, n, n, a != src ? a : NULL);  // copied into `out` too
         FN(rm_getrf_fin)(a, pc, m, n, n, ipiv + b * k, info + b, pivot, finite);
     }
     free(pc);
@@ -399,8 +382,7 @@ static int32_t FN(rm_large_one)(T *a, T *pc, int m, int n, int32_t *ipiv, int pi
     FN(rm_getrf_one)(a, pc, m, k1, ld, ipiv, &pinfo, pivot);
     if (pinfo) info = pinfo;
     struct FN(la_job) jobs[BLK_LA_MAX_THREADS];
-    pthread_t helper[BLK_LA_MAX_THREADS];
-    int started[BLK_LA_MAX_THREADS];
+    blk_thread helper[BLK_LA_MAX_THREADS];
     while (k0 < kmax) {
         // The next panel [k1, k2) and the rest [k2, n), shared out so that
         // every thread has about the same work; the next panel's update and
@@ -417,7 +399,7 @@ static int32_t FN(rm_large_one)(T *a, T *pc, int m, int n, int32_t *ipiv, int pi
         for (; h < helpers; ++h) {
             const int c1 = h == helpers - 1 ? n : c + (n - c) / (helpers - h) / W * W;
             jobs[h] = (struct FN(la_job)){a, ipiv, m, ld, k0, k1, c, c1, h == helpers - 1 ? k0 : 0};
-            started[h] = pthread_create(&helper[h], NULL, FN(la_worker), &jobs[h]) == 0;
+            blk_start(&helper[h], FN(la_worker), &jobs[h]);
             c = c1;
         }
         FN(la_update)(a, m, ld, k0, k1, ipiv, k1, k2);
@@ -429,10 +411,7 @@ static int32_t FN(rm_large_one)(T *a, T *pc, int m, int n, int32_t *ipiv, int pi
         }
         FN(la_update)(a, m, ld, k0, k1, ipiv, k2, k2 + own);
         if (helpers == 0) FN(la_swaps)(a, ld, k0, k1, ipiv, 0, k0);
-        for (h = 0; h < helpers; ++h) {
-            if (started[h]) pthread_join(helper[h], NULL);
-            else FN(la_worker)(&jobs[h]);  // no thread: do its share here
-        }
+        for (h = 0; h < helpers; ++h) blk_join(&helper[h], FN(la_worker), &jobs[h]);
         k0 = k1;
         k1 = k2;
     }
@@ -459,18 +438,14 @@ static void FN(la_copy)(const T *src, T *dst, size_t count, int threads) {
         return;
     }
     struct FN(copy_job) jobs[BLK_LA_MAX_THREADS];
-    pthread_t helper[BLK_LA_MAX_THREADS];
-    int started[BLK_LA_MAX_THREADS];
+    blk_thread helper[BLK_LA_MAX_THREADS];
     for (int t = 1; t < threads; ++t) {
         const size_t lo = count * t / threads, hi = count * (t + 1) / threads;
         jobs[t] = (struct FN(copy_job)){src + lo, dst + lo, hi - lo};
-        started[t] = pthread_create(&helper[t], NULL, FN(copy_worker), &jobs[t]) == 0;
+        blk_start(&helper[t], FN(copy_worker), &jobs[t]);
     }
     __builtin_memcpy(dst, src, sizeof(T) * (count / threads));
-    for (int t = 1; t < threads; ++t) {
-        if (started[t]) pthread_join(helper[t], NULL);
-        else FN(copy_worker)(&jobs[t]);
-    }
+    for (int t = 1; t < threads; ++t) blk_join(&helper[t], FN(copy_worker), &jobs[t]);
 }
 
 // `count` matrices from `in` into `out` (which may equal `in`), one after
