@@ -5,6 +5,10 @@ import Foundation
 // The Swift face of Sources/CBatchKernels: the interleaved kernels, the
 // recursive getrf, transposes, and fresh memory with huge-page advice.
 
+/// Whether the C kernels (``Interleaved``, ``BlockedLU``, ``RecursiveLU``)
+/// take `T`: the real types, `Double` and `Float`.
+func cKernelsSupport<T: LUScalar>(_: T.Type) -> Bool { T.self == Double.self || T.self == Float.self }
+
 /// The CPU backend's kernels for batches of small square real matrices
 /// (`Sources/CBatchKernels`): 8 (`Double`) or 16 (`Float`) matrices held
 /// interleaved so that every step of getf2 and of the backward is one vector
@@ -17,8 +21,6 @@ enum Interleaved {
 
     /// Matrices per vector group (the batch is split on multiples of this).
     static let groupAlign = 16
-
-    static func supports<T: LUScalar>(_: T.Type) -> Bool { T.self == Double.self || T.self == Float.self }
 
     /// A kernel's status: -1 is its scratch allocation failing (a trap, as a
     /// Swift array's allocation failure is), -2 a size outside 1...64 (callers
@@ -84,8 +86,6 @@ enum Interleaved {
 /// as ``Native/getf2`` and the interleaved kernels, same variants. Also the
 /// square backward, in the same register tiles.
 enum BlockedLU {
-    static func supports<T: LUScalar>(_: T.Type) -> Bool { T.self == Double.self || T.self == Float.self }
-
     /// Factors `count` m×n matrices read from `input` into `out` (which may
     /// be `input`).
     static func getrf<T: LUScalar>(_ input: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
@@ -182,8 +182,6 @@ func freshArray<T>(count: Int, _ fill: (UnsafeMutablePointer<T>) -> Void) -> [T]
 /// BatchLU's recursive getrf (`Sources/CBatchKernels/getrf_recursive.c`)
 /// for real matrices, column-major, LAPACK's contract.
 enum RecursiveLU {
-    static func supports<T: LUScalar>(_: T.Type) -> Bool { T.self == Double.self || T.self == Float.self }
-
     static func getrf<T: LUScalar>(m: Int, n: Int, a: UnsafeMutablePointer<T>, lda: Int,
                                    ipiv: UnsafeMutablePointer<Int32>) -> Int32 {
         let raw = UnsafeMutableRawPointer(a)

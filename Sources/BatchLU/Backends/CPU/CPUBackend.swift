@@ -123,7 +123,7 @@ public struct CPUBackend: LUBackend {
 
     /// Whether m×n matrices of `T` go to the interleaved kernels.
     func usesInterleaved<T: LUScalar>(_: T.Type, m: Int, n: Int) -> Bool {
-        m == n && n >= 1 && n <= tuning.interleavedMaxN && Interleaved.supports(T.self)
+        m == n && n >= 1 && n <= tuning.interleavedMaxN && cKernelsSupport(T.self)
     }
 
     /// Whether the interleaved kernels write an output of `count` elements
@@ -138,7 +138,7 @@ public struct CPUBackend: LUBackend {
     func usesBlocked<T: LUScalar>(_: T.Type, m: Int, n: Int, batch: Int) -> Bool {
         let s = max(m, n), minN = T.self == Float.self ? tuning.blockedGetrfMinNFloat : tuning.blockedGetrfMinN
         return min(m, n) >= 1 && s >= minN && s <= tuning.blockedGetrfMaxN
-            && BlockedLU.supports(T.self) && !isLoneLarge(count: batch, n: s)
+            && cKernelsSupport(T.self) && !isLoneLarge(count: batch, n: s)
     }
 
     // MARK: Forward
@@ -156,9 +156,9 @@ public struct CPUBackend: LUBackend {
         if usesBlocked(T.self, m: m, n: n, batch: batch) { path = "blocked-getrf(\(Interleaved.isa))" }
         else if interleaved { path = "interleaved-getf2(\(Interleaved.isa))" }
         else if max(m, n) <= tuning.nativeFactorMaxN { path = "native-getf2" }
-        else if pivot && tuning.lookaheadGetrf && BlockedLU.supports(T.self) { path = "lookahead-getrf(\(Interleaved.isa))" }
+        else if pivot && tuning.lookaheadGetrf && cKernelsSupport(T.self) { path = "lookahead-getrf(\(Interleaved.isa))" }
         else if pivot {
-            path = tuning.recursiveGetrf && k >= tuning.recursiveGetrfMinN && RecursiveLU.supports(T.self)
+            path = tuning.recursiveGetrf && k >= tuning.recursiveGetrfMinN && cKernelsSupport(T.self)
                 ? "recursive-getrf" : "lapack-getrf"
         }
         else { path = "native-blocked-nopivot" }
