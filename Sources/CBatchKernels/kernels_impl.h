@@ -78,16 +78,32 @@ static inline __attribute__((always_inline)) void FN(transpose)(V *r) {
 #undef BLK_UNPAREN
 }
 
+// Elements per lane in a stage: nn, unless more than four lanes would then
+// start in the same cache set (lanes 4 KiB apart, as for n = 32 in f32, all
+// compete for one set); then nn rounded up to an odd number of 64-byte
+// lines, which puts the lanes' lines at the same offset into different sets.
+static inline __attribute__((always_inline)) int FN(lanes)(int nn) {
+    const size_t b = sizeof(T) * (size_t)nn;
+    int same = 0;
+    for (int l = 1; l < W; ++l) same += (l * b) % 4096 == 0;
+    if (same < 4) return nn;
+    return (int)(((b + 63) / 64) | 1) * W;
+}
+
 // Gathers matrices g0 .. g0 + W - 1 (lanes past `valid` repeat the last
 // one) into the interleaved buf. The group's matrices are contiguous: they
-// are first copied in one sequential pass into `stage` (W * nn elements, so
-// that the hardware prefetcher sees a plain stream), then transposed from
-// there W elements at a time, the rest one by one.
-static inline __attribute__((always_inline)) void FN(load)(V *buf, T *stage, const T *src, int64_t g0, int valid,
-                                                           int nn) {
-    __builtin_memcpy(stage, src + g0 * (int64_t)nn, sizeof(T) * (size_t)nn * (size_t)valid);
+// are first copied in one sequential pass into `stage` (lanes ls apart, ls =
+// FN(lanes)(nn), so that the hardware prefetcher sees a plain stream), then
+// transposed from there W elements at a time, the rest one by one.
+static inline __attribute__((always_inline)) void FN(load)(V *buf, T *stage, int ls, const T *src, int64_t g0,
+                                                           int valid, int nn) {
     const T *s[W];
-    for (int l = 0; l < W; ++l) s[l] = stage + (l < valid ? l : valid - 1) * (int64_t)nn;
+    if (ls == nn)
+        __builtin_memcpy(stage, src + g0 * (int64_t)nn, sizeof(T) * (size_t)nn * (size_t)valid);
+    else
+        for (int l = 0; l < valid; ++l)
+            __builtin_memcpy(stage + l * (int64_t)ls, src + (g0 + l) * (int64_t)nn, sizeof(T) * (size_t)nn);
+    for (int l = 0; l < W; ++l) s[l] = stage + (l < valid ? l : valid - 1) * (int64_t)ls;
     int e0 = 0;
     for (; e0 + W <= nn; e0 += W) {
         V r[W];
@@ -100,91 +116,153 @@ static inline __attribute__((always_inline)) void FN(load)(V *buf, T *stage, con
         for (int e = e0; e < nn; ++e) b[e * W + l] = s[l][e];
 }
 
-// De-interleaves lanes 0 .. valid - 1 of buf into `stage` (W * nn elements).
-static inline __attribute__((always_inline)) void FN(unstage)(const V *buf, T *stage, int valid, int nn) {
+// De-interleaves lanes 0 .. valid - 1 of buf into `stage` (lanes ls apart).
+static inline __attribute__((always_inline)) void FN(unstage)(const V *buf, T *stage, int ls, int valid, int nn) {
     int e0 = 0;
     for (; e0 + W <= nn; e0 += W) {
         V r[W];
         for (int k = 0; k < W; ++k) r[k] = buf[e0 + k];
         FN(transpose)(r);
-        for (int l = 0; l < valid; ++l) FN(stu)(stage + l * (int64_t)nn + e0, r[l]);
+        for (int l = 0; l < valid; ++l) FN(stu)(stage + l * (int64_t)ls + e0, r[l]);
     }
     const T *b = (const T *)buf;
     for (int l = 0; l < valid; ++l)
-        for (int e = e0; e < nn; ++e) stage[l * (int64_t)nn + e] = b[e * W + l];
-}
-
-// Writes lanes 0 .. valid - 1 of buf to matrices g0 .. g0 + valid - 1 (through
-// `stage`, then one sequential copy, streamed with `stream`).
-static inline __attribute__((always_inline)) void FN(store)(const V *buf, T *stage, T *dst, int64_t g0, int valid,
-                                                            int nn, int stream) {
-    FN(unstage)(buf, stage, valid, nn);
-    FN(put)(dst + g0 * (int64_t)nn, stage, (int64_t)nn * valid, stream);
+        for (int e = e0; e < nn; ++e) stage[l * (int64_t)ls + e] = b[e * W + l];
 }
 
 static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n, int32_t pivot,
                      int32_t stream) {
     const int nn = n * n;
-    V *buf = aligned_alloc(64, sizeof(V) * (size_t)(2 * nn + n));
+    const int ls = FN(lanes)(nn);
+    V *buf = aligned_alloc(64, sizeof(V) * (size_t)(nn + 2 * n + ls));
     if (!buf) return -1;
-    V *pv = buf + nn;  // pivot row per column, as T
+    V *pv = buf + nn;    // pivot row per column, as T
     T *stage = (T *)(pv + n);
+    V *old = pv + n + ls / W;  // row j before its interchange (columns j ... n - 1)
+    int crow[W];         // rows that some lane takes as its pivot row, and those lanes
+    VI cmask[W];
+    // From n = 32 on, interchanges move only the columns from the pivot on
+    // during the factorization (see below) and the columns left of it after
+    // it, row by row in the de-interleaved matrices. Below n = 32 whole rows
+    // are exchanged lane by lane at once, which measured as fast or faster
+    // (one thread, f32, ns per matrix: 256 matrices in cache, n = 8 60 vs
+    // 67, n = 32 1930 vs 1530; 20000 of n = 16 from memory 420 vs 510).
+    const int defer = n >= 32;
     for (int64_t g0 = 0; g0 < count; g0 += W) {
         const int valid = count - g0 < W ? (int)(count - g0) : W;
-        FN(load)(buf, stage, in, g0, valid, nn);
+        FN(load)(buf, stage, ls, in, g0, valid, nn);
         V inf = FN(splat)(0);
         for (int j = 0; j < n; ++j) {
             V idx = FN(splat)((T)j);
+            V *const rj = buf + j * n;
+            int nc = 0;
             if (pivot) {
-                V best = FN(vabs)(buf[j * n + j]);
+                V best = FN(vabs)(rj[j]);
                 for (int i = j + 1; i < n; ++i) {
                     V v = FN(vabs)(buf[i * n + j]);
                     VI m = (VI)(v > best);
                     best = FN(sel)(m, v, best);
                     idx = FN(sel)(m, FN(splat)((T)i), idx);
                 }
-                // Interchange rows j and idx, lane by lane.
+                // Interchange rows j and idx, lane by lane. Without `defer`:
+                // whole rows, here. With it: in columns j ... n - 1, row j
+                // gathers its lanes from the pivot rows here, and a pivot row
+                // takes the old row j (kept in `old`) in the update below,
+                // which reads and writes it anyway; columns 0 ... j - 1 after
+                // the factorization.
                 if (FN(any)((VI)(idx != FN(splat)((T)j)))) {
                     for (int r = j + 1; r < n; ++r) {
                         VI m = (VI)(idx == FN(splat)((T)r));
                         if (!FN(any)(m)) continue;
-                        V *rr = buf + r * n, *rj = buf + j * n;
+                        if (defer) {
+                            crow[nc] = r;
+                            cmask[nc++] = m;
+                            continue;
+                        }
+                        V *rr = buf + r * n;
                         for (int c = 0; c < n; ++c) {
                             V t = rr[c], u = rj[c];
                             rr[c] = FN(sel)(m, u, t);
                             rj[c] = FN(sel)(m, t, u);
                         }
                     }
+                    // (nc = 0 without `defer`)
+                    if (nc) {
+                        int c = j;
+                        for (; c + 4 <= n; c += 4) {
+                            V a0 = rj[c], a1 = rj[c + 1], a2 = rj[c + 2], a3 = rj[c + 3];
+                            old[c] = a0; old[c + 1] = a1; old[c + 2] = a2; old[c + 3] = a3;
+                            for (int t = 0; t < nc; ++t) {
+                                const V *s = buf + crow[t] * n + c;
+                                const VI m = cmask[t];
+                                a0 = FN(sel)(m, s[0], a0); a1 = FN(sel)(m, s[1], a1);
+                                a2 = FN(sel)(m, s[2], a2); a3 = FN(sel)(m, s[3], a3);
+                            }
+                            rj[c] = a0; rj[c + 1] = a1; rj[c + 2] = a2; rj[c + 3] = a3;
+                        }
+                        for (; c < n; ++c) {
+                            V a = rj[c];
+                            old[c] = a;
+                            for (int t = 0; t < nc; ++t) a = FN(sel)(cmask[t], buf[crow[t] * n + c], a);
+                            rj[c] = a;
+                        }
+                    }
                 }
             }
             pv[j] = idx;
-            const V piv = buf[j * n + j];
+            const V piv = rj[j];
             const VI nz = (VI)(piv != FN(splat)(0));
             inf = FN(sel)(~nz & (VI)(inf == FN(splat)(0)), FN(splat)((T)(j + 1)), inf);
             const VI small = nz & (VI)(FN(vabs)(piv) < FN(splat)(TMIN));
             const int any_small = FN(any)(small);
             const V r = FN(splat)(1) / FN(sel)(nz, piv, FN(splat)(1));
-            for (int i = j + 1; i < n; ++i) {
-                V x = buf[i * n + j], y = x * r;
-                if (any_small) y = FN(sel)(small, x / piv, y);
-                buf[i * n + j] = FN(sel)(nz, y, x);
-            }
-            // Rank-1 update; a zero multiplier leaves its row as it is (as
-            // the scalar kernels do, so 0 * Inf makes no NaN).
-            const V *rj = buf + j * n;
+            // Multipliers, then the rank-1 update; a zero multiplier leaves
+            // its row as it is (as the scalar kernels do, so 0 * Inf makes
+            // no NaN). A pivot row first takes the old row j in its lanes.
             for (int i = j + 1; i < n; ++i) {
                 V *ri = buf + i * n;
-                const V l = ri[j];
+                VI sw = (VI)FN(splat)(0);
+                if (nc) sw = (VI)(idx == FN(splat)((T)i));
+                const int swapped = nc && FN(any)(sw);
+                V x = swapped ? FN(sel)(sw, old[j], ri[j]) : ri[j], y = x * r;
+                if (any_small) y = FN(sel)(small, x / piv, y);
+                const V l = FN(sel)(nz, y, x);
+                ri[j] = l;
                 const VI lz = (VI)(l == FN(splat)(0));
-                if (FN(any)(lz)) {
+                if (swapped) {
+                    for (int c = j + 1; c < n; ++c) {
+                        const V a = FN(sel)(sw, old[c], ri[c]);
+                        ri[c] = FN(sel)(lz, a, a - l * rj[c]);
+                    }
+                } else if (FN(any)(lz)) {
                     for (int c = j + 1; c < n; ++c) ri[c] = FN(sel)(lz, ri[c], ri[c] - l * rj[c]);
                 } else {
                     for (int c = j + 1; c < n; ++c) ri[c] = ri[c] - l * rj[c];
                 }
             }
         }
-        FN(store)(buf, stage, out, g0, valid, nn, stream);
+        // De-interleave; with `defer`, interchange the rows' parts left of
+        // each pivot (in LAPACK's order: column j's interchange applies to
+        // columns 0 ... j - 1 of the rows as they are after the earlier ones).
+        FN(unstage)(buf, stage, ls, valid, nn);
         const T *p = (const T *)pv, *fi = (const T *)&inf;
+        for (int l = 0; l < valid && defer; ++l) {
+            T *a = stage + l * (int64_t)ls;
+            for (int j = 1; j < n; ++j) {
+                const int q = (int)p[j * W + l];
+                if (q == j) continue;
+                T *restrict x = a + j * n, *restrict y = a + q * n;
+                for (int e = 0; e < j; ++e) {
+                    const T t = x[e];
+                    x[e] = y[e];
+                    y[e] = t;
+                }
+            }
+        }
+        if (ls == nn)
+            FN(put)(out + g0 * (int64_t)nn, stage, (int64_t)nn * valid, stream);
+        else
+            for (int l = 0; l < valid; ++l) FN(put)(out + (g0 + l) * (int64_t)nn, stage + l * (int64_t)ls, nn, stream);
         for (int l = 0; l < valid; ++l) {
             int32_t *ip = ipiv + (g0 + l) * (int64_t)n;
             for (int j = 0; j < n; ++j) ip[j] = (int32_t)p[j * W + l] + 1;
@@ -212,7 +290,9 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
                         int32_t stream) {
     const int nn = n * n;
     V *L = aligned_alloc(64, sizeof(V) * (size_t)(3 * nn + n));
-    T *stage = aligned_alloc(64, 2 * sizeof(V) * (size_t)nn);  // W matrices de-interleaved, then permuted
+    const int ls = FN(lanes)(nn);
+    // W matrices de-interleaved (lanes ls apart), then permuted (nn apart)
+    T *stage = aligned_alloc(64, sizeof(V) * (size_t)(ls + nn));
     if (!L || !stage) {
         free(L);
         free(stage);
@@ -223,8 +303,8 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
     const V zero = FN(splat)(0);
     for (int64_t g0 = 0; g0 < count; g0 += W) {
         const int valid = count - g0 < W ? (int)(count - g0) : W;
-        FN(load)(L, stage, lu, g0, valid, nn);
-        FN(load)(G, stage, g, g0, valid, nn);
+        FN(load)(L, stage, ls, lu, g0, valid, nn);
+        FN(load)(G, stage, ls, g, g0, valid, nn);
         // Φ: strictly lower part Lᵀ tril₋₁(Ḡ), upper part triu(Ḡ) Uᵀ. Four
         // outputs at a time, so that four independent FMA chains run.
         for (int i = 0; i < n; ++i) {
@@ -311,12 +391,12 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
         }
         // Ā = P Z: row i of Z is row perm[i] of Ā.
         // Streamed: permuted into the second half of `stage`, then copied out.
-        FN(unstage)(X, stage, valid, nn);
-        T *const dst = stream ? stage + (int64_t)W * nn : out + g0 * (int64_t)nn;
+        FN(unstage)(X, stage, ls, valid, nn);
+        T *const dst = stream ? stage + (int64_t)W * ls : out + g0 * (int64_t)nn;
         for (int l = 0; l < valid; ++l) {
             FN(permutation)(ipiv + (g0 + l) * (int64_t)n, n, perm);
             T *d = dst + l * (int64_t)nn;
-            const T *z = stage + l * nn;
+            const T *z = stage + l * (int64_t)ls;
             for (int r = 0; r < n; ++r) {
                 T *dr = d + perm[r] * n;
                 const T *zr = z + r * n;
