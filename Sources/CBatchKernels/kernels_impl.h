@@ -134,12 +134,14 @@ static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t 
                      int32_t stream) {
     const int nn = n * n;
     const int ls = FN(lanes)(nn);
+    // The group, then its pivot rows, a stage (W lanes ls apart: ls vectors)
+    // and one row.
     V *buf = aligned_alloc(64, sizeof(V) * (size_t)(nn + 2 * n + ls));
     if (!buf) return -1;
-    V *pv = buf + nn;    // pivot row per column, as T
+    V *pv = buf + nn;       // pivot row per column, as T
     T *stage = (T *)(pv + n);
-    V *old = pv + n + ls / W;  // row j before its interchange (columns j ... n - 1)
-    int crow[W];         // rows that some lane takes as its pivot row, and those lanes
+    V *old = pv + n + ls;   // row j before its interchange (columns j ... n - 1)
+    int crow[W];            // rows that some lane takes as its pivot row, and those lanes
     VI cmask[W];
     // From n = 32 on, interchanges move only the columns from the pivot on
     // during the factorization (see below) and the columns left of it after
