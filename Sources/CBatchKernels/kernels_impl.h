@@ -35,6 +35,17 @@ static inline __attribute__((always_inline)) void FN(put)(T *dst, const T *src, 
     for (; e < count; ++e) dst[e] = src[e];
 }
 
+// Copies `valid` matrices of nn elements from `src` (ls apart) to `dst` (ld
+// apart) with FN(put); in one call when both sides are contiguous.
+static inline __attribute__((always_inline)) void FN(put_lanes)(T *dst, int64_t ld, const T *src, int64_t ls,
+                                                                int valid, int nn, int stream) {
+    if (ld == nn && ls == nn) {
+        FN(put)(dst, src, (int64_t)nn * valid, stream);
+        return;
+    }
+    for (int l = 0; l < valid; ++l) FN(put)(dst + l * ld, src + l * ls, nn, stream);
+}
+
 // Makes streamed stores visible to other threads (non-temporal stores are
 // not ordered by the release of a lock on x86).
 static inline __attribute__((always_inline)) void FN(fence)(void) {
@@ -98,11 +109,7 @@ static inline __attribute__((always_inline)) int FN(lanes)(int nn) {
 static inline __attribute__((always_inline)) void FN(load)(V *buf, T *stage, int ls, const T *src, int64_t g0,
                                                            int valid, int nn) {
     const T *s[W];
-    if (ls == nn)
-        __builtin_memcpy(stage, src + g0 * (int64_t)nn, sizeof(T) * (size_t)nn * (size_t)valid);
-    else
-        for (int l = 0; l < valid; ++l)
-            __builtin_memcpy(stage + l * (int64_t)ls, src + (g0 + l) * (int64_t)nn, sizeof(T) * (size_t)nn);
+    FN(put_lanes)(stage, ls, src + g0 * (int64_t)nn, nn, valid, nn, 0);
     for (int l = 0; l < W; ++l) s[l] = stage + (l < valid ? l : valid - 1) * (int64_t)ls;
     int e0 = 0;
     for (; e0 + W <= nn; e0 += W) {
@@ -261,10 +268,7 @@ static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t 
                 }
             }
         }
-        if (ls == nn)
-            FN(put)(out + g0 * (int64_t)nn, stage, (int64_t)nn * valid, stream);
-        else
-            for (int l = 0; l < valid; ++l) FN(put)(out + (g0 + l) * (int64_t)nn, stage + l * (int64_t)ls, nn, stream);
+        FN(put_lanes)(out + g0 * (int64_t)nn, nn, stage, ls, valid, nn, stream);
         for (int l = 0; l < valid; ++l) {
             int32_t *ip = ipiv + (g0 + l) * (int64_t)n;
             for (int j = 0; j < n; ++j) ip[j] = (int32_t)p[j * W + l] + 1;
