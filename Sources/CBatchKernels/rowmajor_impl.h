@@ -321,7 +321,7 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
 #ifdef BLK_GEMM
 // Large matrices: one m x n row-major matrix in place (leading dimension
 // n), blocked right-looking with panels of `nb` columns. Each panel (all its
-// rows) is factored by FN(rm_getrf_one) with the matrix's leading dimension;
+// rows) is factored by FN(rm_getrf_one) in a contiguous copy (FN(la_panel));
 // every other column then gets the panel's interchanges (contiguous row
 // swaps), U12 = L11⁻¹ A12 (by blocks of 32 rows: FN(rm_trsm), then GEMM for
 // the rows below) and A22 -= L21 U12 (GEMM). With two threads the next
@@ -371,28 +371,47 @@ static void *FN(la_worker)(void *arg) {
 }
 
 #define BLK_LA_MAX_THREADS 64
+// What the next panel's update and factorization cost the thread that does
+// them, in columns of trailing update per panel column (the rest is shared
+// out so that every thread has the same work). Measured at n = 2048 f64 on
+// the 2-core VM, median of 8 rounds: 1, 1.5, 2 and 3 gave 84.1, 82.4, 87.8
+// and 89.6 ms (3 was best before the panel was factored in a copy).
+#define BLK_LA_PANEL_COST 1.5
+
+// One panel of the look-ahead getrf (m x n, n <= nb, leading dimension ld),
+// in place, factored by FN(rm_getrf_one) in a contiguous copy `p` (m * n
+// elements; `pc` as FN(rm_getrf_one)'s scratch), then copied back. In the
+// matrix the panel's rows lie ld apart, for a power-of-two ld (n = 1024,
+// 2048) all in the same few cache sets, and its W-column steps pass over the
+// tall panel again and again. Measured, one thread, 1920 x 128 f64 at
+// ld = 2048: 2.2-2.9 ms in place, 1.0-1.3 ms in the copy, copies included.
+static void FN(la_panel)(T *a, T *p, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot) {
+    for (int i = 0; i < m; ++i) __builtin_memcpy(p + (int64_t)i * n, a + (int64_t)i * ld, sizeof(T) * (size_t)n);
+    FN(rm_getrf_one)(p, pc, m, n, n, ipiv, info, pivot);
+    for (int i = 0; i < m; ++i) __builtin_memcpy(a + (int64_t)i * ld, p + (int64_t)i * n, sizeof(T) * (size_t)n);
+}
 
 // One matrix; returns its info (as blk_getrf). `pc`: scratch for nb * m
-// (rounded up to W) elements; `threads` (1 ... 64): this thread plus
-// threads - 1 helpers per panel step.
+// (rounded up to W) elements, then nb * m for the panel's copy; `threads`
+// (1 ... 64): this thread plus threads - 1 helpers per panel step.
 static int32_t FN(rm_large_one)(T *a, T *pc, int m, int n, int32_t *ipiv, int pivot, int nb, int threads) {
     const int kmax = m < n ? m : n, ld = n;
+    T *pp = pc + (size_t)nb * (size_t)((m + W - 1) / W * W);
     int32_t info = 0, pinfo = 0;
     int k0 = 0, k1 = nb < kmax ? nb : kmax;
-    FN(rm_getrf_one)(a, pc, m, k1, ld, ipiv, &pinfo, pivot);
+    FN(la_panel)(a, pp, pc, m, k1, ld, ipiv, &pinfo, pivot);
     if (pinfo) info = pinfo;
     struct FN(la_job) jobs[BLK_LA_MAX_THREADS];
     blk_thread helper[BLK_LA_MAX_THREADS];
     while (k0 < kmax) {
         // The next panel [k1, k2) and the rest [k2, n), shared out so that
-        // every thread has about the same work; the next panel's update and
-        // factorization count as 3 nb columns of update (measured: 2, 3 and 4
-        // gave 89–91, 87 and 91 ms at n = 2048 on the 2-core VM).
+        // every thread has about the same work (BLK_LA_PANEL_COST).
         const int k2 = k1 + nb < kmax ? k1 + nb : kmax, rest = n - k2;
         int own = rest, helpers = 0;
-        if (threads > 1 && rest > 3 * nb) {
-            const int share = (rest + 3 * nb) / threads;
-            own = share > 3 * nb ? (share - 3 * nb) / W * W : 0;
+        const int pcost = (int)(BLK_LA_PANEL_COST * nb);
+        if (threads > 1 && rest > pcost) {
+            const int share = (rest + pcost) / threads;
+            own = share > pcost ? (share - pcost) / W * W : 0;
             helpers = threads - 1;
         }
         int c = k2 + own, h = 0;
@@ -405,7 +424,7 @@ static int32_t FN(rm_large_one)(T *a, T *pc, int m, int n, int32_t *ipiv, int pi
         FN(la_update)(a, m, ld, k0, k1, ipiv, k1, k2);
         if (k1 < kmax) {
             pinfo = 0;
-            FN(rm_getrf_one)(a + (int64_t)k1 * ld + k1, pc, m - k1, k2 - k1, ld, ipiv + k1, &pinfo, pivot);
+            FN(la_panel)(a + (int64_t)k1 * ld + k1, pp, pc, m - k1, k2 - k1, ld, ipiv + k1, &pinfo, pivot);
             for (int j = k1; j < k2; ++j) ipiv[j] += k1;
             if (pinfo && !info) info = pinfo + k1;
         }
@@ -454,7 +473,7 @@ static int FN(rm_getrf_large)(const T *in, T *out, int32_t *ipiv, int32_t *info,
                               int32_t pivot, int32_t nb, int32_t threads) {
     if (threads < 1) threads = 1;
     if (threads > BLK_LA_MAX_THREADS) threads = BLK_LA_MAX_THREADS;
-    T *pc = aligned_alloc(64, sizeof(T) * (size_t)nb * (size_t)((m + W - 1) / W * W));
+    T *pc = aligned_alloc(64, sizeof(T) * (size_t)nb * ((size_t)(m + W - 1) / W * W + (size_t)m));
     if (!pc) return -1;
     const int64_t size = (int64_t)m * n, k = m < n ? m : n;
     for (int64_t b = 0; b < count; ++b) {
