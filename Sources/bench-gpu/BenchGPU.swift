@@ -129,6 +129,7 @@ struct BenchGPU: ParsableCommand {
                     }
                 }
             }
+            CPUPeak.settle()
         }
 
         let report = Report(machine: machine, policy: policy, peaks: peaks, backends: allSpecs,
@@ -144,10 +145,10 @@ struct BenchGPU: ParsableCommand {
             for shape in shapeList {
                 let rows: [RowResult]
                 switch d {
-                case .f32: rows = try runShape(Float.self, d, shape, specs, policy, cores, &done, total)
-                case .f64: rows = try runShape(Double.self, d, shape, specs, policy, cores, &done, total)
-                case .c64: rows = try runShape(Complex<Float>.self, d, shape, specs, policy, cores, &done, total)
-                case .c128: rows = try runShape(Complex<Double>.self, d, shape, specs, policy, cores, &done, total)
+                case .f32: rows = try runShape(Float.self, d, shape, specs, policy, &done, total)
+                case .f64: rows = try runShape(Double.self, d, shape, specs, policy, &done, total)
+                case .c64: rows = try runShape(Complex<Float>.self, d, shape, specs, policy, &done, total)
+                case .c128: rows = try runShape(Complex<Double>.self, d, shape, specs, policy, &done, total)
                 }
                 let withPeaks = rows.map { report.annotate($0, cpu: rows.first { $0.backend == "cpu" }) }
                 for r in withPeaks { report.printRow(r) }
@@ -239,7 +240,7 @@ struct BenchGPU: ParsableCommand {
 
     /// Every backend on one shape (the inputs are made once and shared).
     func runShape<T: LUScalar>(_: T.Type, _ d: DType, _ shape: Shape, _ specs: [BackendSpec], _ policy: TimingPolicy,
-                               _ threads: Int, _ done: inout Int, _ total: Int) throws -> [RowResult] {
+                               _ done: inout Int, _ total: Int) throws -> [RowResult] {
         let a = try Tensor<T>.random([shape.batch, shape.m, shape.n], seed: 1)
         let g = try Tensor<T>.random([shape.batch, shape.m, shape.n], seed: 2)
         var rows = [RowResult]()
@@ -247,7 +248,7 @@ struct BenchGPU: ParsableCommand {
             done += 1
             progress("[\(done)/\(total)] \(d.rawValue) \(shape) on \(s.name)")
             let t0 = now()
-            let r = Measure.row(T.self, dtype: d, shape: shape, spec: s, a: a, grad: g, policy: policy, threads: threads,
+            let r = Measure.row(T.self, dtype: d, shape: shape, spec: s, a: a, grad: g, policy: policy,
                                 residualFactor: residualFactor)
             progress("        \(r.status.rawValue) in \(String(format: "%.1f", now() - t0)) s")
             rows.append(r)

@@ -71,7 +71,7 @@ struct RowResult {
 enum Measure {
     /// Runs one row; errors become the row's status, never a thrown error.
     static func row<T: LUScalar>(_: T.Type, dtype: DType, shape: Shape, spec: BackendSpec, a: Tensor<T>, grad: Tensor<T>,
-                                 policy: TimingPolicy, threads: Int, residualFactor: Double = 30) -> RowResult {
+                                 policy: TimingPolicy, residualFactor: Double = 30) -> RowResult {
         var r = RowResult(dtype: dtype, shape: shape, backend: spec.name, role: spec.role, device: spec.device?.name)
         do {
             // Warm-up (first call compiles OpenCL kernels, fills caches).
@@ -94,7 +94,7 @@ enum Measure {
             r.bwdRepeats = bwd.repeats
             r.bwdGflops = flops / bwd.seconds * 1e-9
 
-            let check = try Residual.check(a, f, threads: threads, factor: residualFactor)
+            let check = try Residual.check(a, f, factor: residualFactor)
             r.residual = check
             if !check.ok {
                 r.status = .fail

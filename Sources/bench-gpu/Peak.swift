@@ -36,6 +36,23 @@ func now() -> Double {
 }
 
 enum CPUPeak {
+    /// Returns once the process has stopped using the CPU (at most 1 s):
+    /// after a multithreaded call OpenBLAS's idle workers spin for a while
+    /// before they sleep (about 0.1 s on the 2-core VM), and would take a core
+    /// from the first timed row.
+    static func settle() {
+        func cpuSeconds() -> Double {
+            var u = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &u)
+            return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
+        }
+        for _ in 0..<50 {
+            let c0 = cpuSeconds()
+            Thread.sleep(forTimeInterval: 0.02)
+            if cpuSeconds() - c0 < 0.002 { return }
+        }
+    }
+
     /// Grows a square GEMM until one call takes about 0.15 s (or n = 4096),
     /// then keeps the best of five calls (the best, not the median: a peak).
     static func measure(double: Bool, threads: Int) -> Peak {
