@@ -473,7 +473,7 @@ static int FN(rm_getrf_large)(const T *in, T *out, int32_t *ipiv, int32_t *info,
                               int32_t pivot, int32_t nb, int32_t threads) {
     if (threads < 1) threads = 1;
     if (threads > BLK_LA_MAX_THREADS) threads = BLK_LA_MAX_THREADS;
-    T *pc = aligned_alloc(64, sizeof(T) * (size_t)nb * ((size_t)(m + W - 1) / W * W + (size_t)m));
+    T *pc = aligned_alloc(64, (sizeof(T) * (size_t)nb * ((size_t)(m + W - 1) / W * W + (size_t)m) + 63) / 64 * 64);
     if (!pc) return -1;
     const int64_t size = (int64_t)m * n, k = m < n ? m : n;
     for (int64_t b = 0; b < count; ++b) {
