@@ -386,17 +386,18 @@ static void *FN(la_worker)(void *arg) {
 // tall panel again and again. Measured, one thread, 1920 x 128 f64 at
 // ld = 2048: 2.2-2.9 ms in place, 1.0-1.3 ms in the copy, copies included.
 static void FN(la_panel)(T *a, T *p, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot) {
-    for (int i = 0; i < m; ++i) __builtin_memcpy(p + (int64_t)i * n, a + (int64_t)i * ld, sizeof(T) * (size_t)n);
+    FN(put_lanes)(p, n, a, ld, m, n, 0);
     FN(rm_getrf_one)(p, pc, m, n, n, ipiv, info, pivot);
-    for (int i = 0; i < m; ++i) __builtin_memcpy(a + (int64_t)i * ld, p + (int64_t)i * n, sizeof(T) * (size_t)n);
+    FN(put_lanes)(a, ld, p, n, m, n, 0);
 }
 
 // One matrix; returns its info (as blk_getrf). `pc`: scratch for nb * m
-// (rounded up to W) elements, then nb * m for the panel's copy; `threads`
+// (rounded up to W) elements; `pp`: nb * m for the panel's copy; `threads`
 // (1 ... 64): this thread plus threads - 1 helpers per panel step.
-static int32_t FN(rm_large_one)(T *a, T *pc, int m, int n, int32_t *ipiv, int pivot, int nb, int threads) {
+static int32_t FN(rm_large_one)(T *a, T *pc, T *pp, int m, int n, int32_t *ipiv, int pivot, int nb, int threads) {
     const int kmax = m < n ? m : n, ld = n;
-    T *pp = pc + (size_t)nb * (size_t)((m + W - 1) / W * W);
+    // The next panel's share (BLK_LA_PANEL_COST), in columns.
+    const int pcost = (int)(BLK_LA_PANEL_COST * nb);
     int32_t info = 0, pinfo = 0;
     int k0 = 0, k1 = nb < kmax ? nb : kmax;
     FN(la_panel)(a, pp, pc, m, k1, ld, ipiv, &pinfo, pivot);
@@ -408,7 +409,6 @@ static int32_t FN(rm_large_one)(T *a, T *pc, int m, int n, int32_t *ipiv, int pi
         // every thread has about the same work (BLK_LA_PANEL_COST).
         const int k2 = k1 + nb < kmax ? k1 + nb : kmax, rest = n - k2;
         int own = rest, helpers = 0;
-        const int pcost = (int)(BLK_LA_PANEL_COST * nb);
         if (threads > 1 && rest > pcost) {
             const int share = (rest + pcost) / threads;
             own = share > pcost ? (share - pcost) / W * W : 0;
@@ -473,13 +473,14 @@ static int FN(rm_getrf_large)(const T *in, T *out, int32_t *ipiv, int32_t *info,
                               int32_t pivot, int32_t nb, int32_t threads) {
     if (threads < 1) threads = 1;
     if (threads > BLK_LA_MAX_THREADS) threads = BLK_LA_MAX_THREADS;
-    T *pc = aligned_alloc(64, (sizeof(T) * (size_t)nb * ((size_t)(m + W - 1) / W * W + (size_t)m) + 63) / 64 * 64);
+    const size_t pcn = (size_t)nb * (size_t)((m + W - 1) / W * W), ppn = (size_t)nb * (size_t)m;
+    T *pc = aligned_alloc(64, (sizeof(T) * (pcn + ppn) + 63) / 64 * 64);
     if (!pc) return -1;
     const int64_t size = (int64_t)m * n, k = m < n ? m : n;
     for (int64_t b = 0; b < count; ++b) {
         T *a = out + b * size;
         if (a != in + b * size) FN(la_copy)(in + b * size, a, (size_t)size, threads);
-        info[b] = FN(rm_large_one)(a, pc, m, n, ipiv + b * k, pivot, nb, threads);
+        info[b] = FN(rm_large_one)(a, pc, pc + pcn, m, n, ipiv + b * k, pivot, nb, threads);
     }
     free(pc);
     return 0;
