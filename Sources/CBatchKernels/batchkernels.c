@@ -143,16 +143,16 @@ int blk_getrf_rm_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_
 }
 
 int blk_getrf_backward_rm_f64(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
-                              int64_t count, int32_t n) {
+                              int64_t count, int32_t m, int32_t n) {
     if (count <= 0) return 0;
-    if (n <= 0) return -2;
-    DISPATCH(CHOOSE(isa), rm_backward, f64, lu, ipiv, g, out, count, n)
+    if (m <= 0 || n <= 0) return -2;
+    DISPATCH(CHOOSE(isa), rm_backward, f64, lu, ipiv, g, out, count, m, n)
 }
 int blk_getrf_backward_rm_f32(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
-                              int64_t count, int32_t n) {
+                              int64_t count, int32_t m, int32_t n) {
     if (count <= 0) return 0;
-    if (n <= 0) return -2;
-    DISPATCH(CHOOSE(isa), rm_backward, f32, lu, ipiv, g, out, count, n)
+    if (m <= 0 || n <= 0) return -2;
+    DISPATCH(CHOOSE(isa), rm_backward, f32, lu, ipiv, g, out, count, m, n)
 }
 
 int blk_getrf_rm_large_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m,

@@ -280,13 +280,13 @@ static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t 
     return 0;
 }
 
-// perm[r]: the row of P A that row r of A becomes, from 1-based LAPACK
-// interchanges (an entry outside 1 ... n is no interchange).
-static inline __attribute__((always_inline)) void FN(permutation)(const int32_t *ipiv, int n, int *perm) {
-    for (int r = 0; r < n; ++r) perm[r] = r;
-    for (int r = 0; r < n; ++r) {
+// perm[r]: the row of P A that row r of A (m rows) becomes, from k 1-based
+// LAPACK interchanges (an entry outside 1 ... m is no interchange).
+static inline __attribute__((always_inline)) void FN(permutation)(const int32_t *ipiv, int m, int k, int *perm) {
+    for (int r = 0; r < m; ++r) perm[r] = r;
+    for (int r = 0; r < k; ++r) {
         int p = ipiv[r] - 1, t = perm[r];
-        if (p < 0 || p >= n) p = r;
+        if (p < 0 || p >= m) p = r;
         perm[r] = perm[p];
         perm[p] = t;
     }
@@ -400,7 +400,7 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
         FN(unstage)(X, stage, ls, valid, nn);
         T *const dst = stream ? stage + (int64_t)W * ls : out + g0 * (int64_t)nn;
         for (int l = 0; l < valid; ++l) {
-            FN(permutation)(ipiv + (g0 + l) * (int64_t)n, n, perm);
+            FN(permutation)(ipiv + (g0 + l) * (int64_t)n, n, n, perm);
             T *d = dst + l * (int64_t)nn;
             const T *z = stage + l * (int64_t)ls;
             for (int r = 0; r < n; ++r) {

@@ -550,22 +550,170 @@ static void FN(rm_backward_one)(const T *lu, const int32_t *ipiv, const T *g, T 
     }
     // Ā = P Z with Z = XTᵀ: row r of Z is row perm[r] of Ā.
     FN(rm_panel)(X, n, XT, n, n, n, 0);
-    FN(permutation)(ipiv, n, perm);
+    FN(permutation)(ipiv, n, n, perm);
     for (int r = 0; r < n; ++r) __builtin_memcpy(out + perm[r] * N, X + r * N, sizeof(T) * (size_t)n);
 }
 
-static int FN(rm_backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t n) {
-    const size_t nn = (size_t)n * (size_t)n;
-    T *X = aligned_alloc(64, (sizeof(T) * 3 * nn + 63) / 64 * 64);
-    int *perm = malloc(sizeof(int) * (size_t)n);
+// `c` rounded up to whole vectors, at most `n`.
+static inline __attribute__((always_inline)) int FN(rm_whole)(int c, int n) {
+    const int w = (c + W - 1) / W * W;
+    return w < n ? w : n;
+}
+
+// x[0 .. len) *= r.
+static inline __attribute__((always_inline)) void FN(rm_scale)(T *x, int len, T r) {
+    const V rv = FN(splat)(r);
+    int c = 0;
+    for (; c + W <= len; c += W) FN(stu)(x + c, FN(ldu)(x + c) * rv);
+    for (; c < len; ++c) x[c] *= r;
+}
+
+// The gradient of one wide factorization (m < n; U = [U₁ | U₂]), row-major
+// (MATH.md):
+//   S = tril₋₁(Lᵀ L̄ − triu(Ū) Uᵀ);  T U₁ᵀ = S;  M = [T + triu(Ū₁) | Ū₂];
+//   Lᵀ Y = M;  Ā = P Y.
+// S is formed by blocks of rows (each row's ranges of r and c start at its
+// own index), with Uᵀ copied (UT); T, as U₁ Tᵀ = Sᵀ on the transpose. S and
+// T are strictly lower triangular: a block's columns run to the end of the
+// vector that holds its diagonal (whole vectors, no partial loads), what
+// lands on or past the diagonal is zeroed, and the solve skips the vectors
+// left of a block. Scratch: X, XT (m * m each), UT, Y (m * n each), perm (m).
+static void FN(rm_backward_wide_one)(const T *lu, const int32_t *ipiv, const T *g, T *out, T *X, T *XT, T *UT, T *Y,
+                                     int *perm, int m, int n) {
+    const int64_t N = n, M = m;
+    // UT = Uᵀ, n x m (above its diagonal it holds L, which is never read).
+    FN(rm_panel)((T *)lu, n, UT, m, m, n, 1);
+    // S into X (m x m). Below the diagonal,
+    //   X[i][j] = G[i][j] + sum over r in (i, m) of L[r][i] G[r][j]
+    //                     - sum over c in [i, n) of G[i][c] U[j][c],
+    // by blocks of rows; zero elsewhere.
+    for (int i = 0; i < m; ++i) {
+        __builtin_memcpy(X + i * M, g + i * N, sizeof(T) * (size_t)i);
+        __builtin_memset(X + i * M + i, 0, sizeof(T) * (size_t)(m - i));
+    }
+    for (int i0 = 0; i0 < m; i0 += BLK_MR) {
+        const int i1 = i0 + BLK_MR < m ? i0 + BLK_MR : m, cp = FN(rm_whole)(i1, m);
+        // Columns [0, cp), the block's own included: r and c past the block
+        // for every row, then the rest of each row's range (A(i, r) = L[r][i]:
+        // read transposed); what lands on and past the diagonal is zeroed.
+        FN(gupdate)(lu, 1, N, g, N, X, M, i0, i1, 0, cp, i1, m, 1);
+        for (int i = i0; i < i1; ++i) FN(gupdate)(lu, 1, N, g, N, X, M, i, i + 1, 0, cp, i + 1, i1, 1);
+        FN(gupdate)(g, N, 1, UT, M, X, M, i0, i1, 0, cp, i1, n, 0);
+        for (int i = i0; i < i1; ++i) FN(gupdate)(g, N, 1, UT, M, X, M, i, i + 1, 0, cp, i, i1, 0);
+        for (int i = i0; i < i1; ++i)
+            for (int j = i; j < cp; ++j) X[i * M + j] = 0;
+    }
+    // T U₁ᵀ = S, as U₁ Tᵀ = Sᵀ on XT = Xᵀ: rows from the bottom (A(j, k) =
+    // U[j][k]); row j of Tᵀ is zero up to its diagonal, so only the whole
+    // vectors from the block's first row on are updated.
+    FN(rm_panel)(X, m, XT, m, m, m, 1);
+    for (int j1 = m; j1 > 0; j1 -= BLK_MR) {
+        const int j0 = j1 - BLK_MR > 0 ? j1 - BLK_MR : 0, c0 = j0 / W * W;
+        FN(gupdate)(lu, N, 1, XT, M, XT, M, j0, j1, c0, m, j1, m, 0);
+        for (int j = j1 - 1; j >= j0; --j) {
+            FN(gupdate)(lu, N, 1, XT, M, XT, M, j, j + 1, c0, m, j + 1, j1, 0);
+            FN(rm_scale)(XT + j * M + c0, m - c0, (T)1 / lu[j * N + j]);
+        }
+    }
+    FN(rm_panel)(X, m, XT, m, m, m, 0);
+    // M into Y (m x n): T below the diagonal, G elsewhere.
+    for (int i = 0; i < m; ++i) {
+        __builtin_memcpy(Y + i * N, X + i * M, sizeof(T) * (size_t)i);
+        __builtin_memcpy(Y + i * N + i, g + i * N + i, sizeof(T) * (size_t)(n - i));
+    }
+    // Lᵀ Y = M (unit upper triangular Lᵀ): rows from the bottom, a block of
+    // rows at a time (A(i, r) = L[r][i]).
+    for (int i1 = m; i1 > 0; i1 -= BLK_MR) {
+        const int i0 = i1 - BLK_MR > 0 ? i1 - BLK_MR : 0;
+        FN(gupdate)(lu, 1, N, Y, N, Y, N, i0, i1, 0, n, i1, m, 0);
+        for (int i = i1 - 2; i >= i0; --i) FN(gupdate)(lu, 1, N, Y, N, Y, N, i, i + 1, 0, n, i + 1, i1, 0);
+    }
+    // Ā = P Y: row r of Y is row perm[r] of Ā.
+    FN(permutation)(ipiv, m, m, perm);
+    for (int r = 0; r < m; ++r) __builtin_memcpy(out + perm[r] * N, Y + r * N, sizeof(T) * (size_t)n);
+}
+
+// The gradient of one tall factorization (m > n; L = [L₁ ; L₂]), row-major
+// (MATH.md):
+//   S = triu(Ū Uᵀ − Lᵀ tril₋₁(L̄));  L₁ᵀ T = S;  M = [T + tril₋₁(L̄₁) ; L̄₂];
+//   Z Uᵀ = M;  Ā = P Z.
+// Sᵀ is formed by blocks of rows (each row's ranges of c and r start at its
+// own index), with G's top n x n block copied transposed (GT). S and T are
+// upper triangular: as in the wide case, a block's columns run to the end
+// of the vector that holds its diagonal, what lands past it is zeroed, and
+// the solve skips the vectors left of a block. Z Uᵀ = M is solved as
+// U Zᵀ = Mᵀ on the transpose. Scratch: XT, X, GT (n * n each), MT, Z
+// (m * n each), perm (m).
+static void FN(rm_backward_tall_one)(const T *lu, const int32_t *ipiv, const T *g, T *out, T *XT, T *X, T *GT, T *MT,
+                                     T *Z, int *perm, int m, int n) {
+    const int64_t N = n, M = m;
+    // GT = the transpose of G's first n rows.
+    FN(rm_panel)((T *)g, n, GT, n, n, n, 1);
+    // Sᵀ into XT (n x n). On and below the diagonal,
+    //   XT[j][i] = sum over c in [j, n) of U[j][c] G[i][c]
+    //            - sum over r in (j, m) of G[r][j] L[r][i],
+    // by blocks of rows; zero elsewhere.
+    __builtin_memset(XT, 0, sizeof(T) * (size_t)(N * N));
+    for (int j0 = 0; j0 < n; j0 += BLK_MR) {
+        const int j1 = j0 + BLK_MR < n ? j0 + BLK_MR : n, cp = FN(rm_whole)(j1, n);
+        // Columns [0, cp), the block's own included: c and r past the block
+        // for every row, then the rest of each row's range (A(j, r) = G[r][j]:
+        // read transposed); what lands past the diagonal is zeroed.
+        FN(gupdate)(lu, N, 1, GT, N, XT, N, j0, j1, 0, cp, j1, n, 1);
+        for (int j = j0; j < j1; ++j) FN(gupdate)(lu, N, 1, GT, N, XT, N, j, j + 1, 0, cp, j, j1, 1);
+        FN(gupdate)(g, 1, N, lu, N, XT, N, j0, j1, 0, cp, j1, m, 0);
+        for (int j = j0; j < j1; ++j) FN(gupdate)(g, 1, N, lu, N, XT, N, j, j + 1, 0, cp, j + 1, j1, 0);
+        for (int j = j0; j < j1; ++j)
+            for (int i = j + 1; i < cp; ++i) XT[j * N + i] = 0;
+    }
+    // L₁ᵀ T = S (unit upper triangular L₁ᵀ) on X = XTᵀ: rows from the
+    // bottom (A(i, k) = L[k][i]), the whole vectors from the block's first
+    // row on.
+    FN(rm_panel)(X, n, XT, n, n, n, 0);
+    for (int i1 = n; i1 > 0; i1 -= BLK_MR) {
+        const int i0 = i1 - BLK_MR > 0 ? i1 - BLK_MR : 0, c0 = i0 / W * W;
+        FN(gupdate)(lu, 1, N, X, N, X, N, i0, i1, c0, n, i1, n, 0);
+        for (int i = i1 - 2; i >= i0; --i) FN(gupdate)(lu, 1, N, X, N, X, N, i, i + 1, c0, n, i + 1, i1, 0);
+    }
+    // Mᵀ into MT (n x m): Gᵀ, with Tᵀ's lower part (from XT = Xᵀ) over its
+    // first n columns.
+    FN(rm_panel)((T *)g, n, MT, m, m, n, 1);
+    FN(rm_panel)(X, n, XT, n, n, n, 1);
+    for (int j = 0; j < n; ++j) __builtin_memcpy(MT + j * M, XT + j * N, sizeof(T) * (size_t)(j + 1));
+    // U Zᵀ = Mᵀ: rows from the bottom (A(j, k) = U[j][k]).
+    for (int j1 = n; j1 > 0; j1 -= BLK_MR) {
+        const int j0 = j1 - BLK_MR > 0 ? j1 - BLK_MR : 0;
+        FN(gupdate)(lu, N, 1, MT, M, MT, M, j0, j1, 0, m, j1, n, 0);
+        for (int j = j1 - 1; j >= j0; --j) {
+            FN(gupdate)(lu, N, 1, MT, M, MT, M, j, j + 1, 0, m, j + 1, j1, 0);
+            FN(rm_scale)(MT + j * M, m, (T)1 / lu[j * N + j]);
+        }
+    }
+    // Ā = P Z with Z = MTᵀ: row r of Z is row perm[r] of Ā.
+    FN(rm_panel)(Z, n, MT, m, m, n, 0);
+    FN(permutation)(ipiv, m, n, perm);
+    for (int r = 0; r < m; ++r) __builtin_memcpy(out + perm[r] * N, Z + r * N, sizeof(T) * (size_t)n);
+}
+
+static int FN(rm_backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t m,
+                           int32_t n) {
+    const int k = m < n ? m : n;
+    const size_t kk = (size_t)k * (size_t)k, mn = (size_t)m * (size_t)n;
+    T *X = aligned_alloc(64, (sizeof(T) * (3 * kk + 2 * mn) + 63) / 64 * 64);
+    int *perm = malloc(sizeof(int) * (size_t)m);
     if (!X || !perm) {
         free(X);
         free(perm);
         return -1;
     }
-    for (int64_t b = 0; b < count; ++b)
-        FN(rm_backward_one)(lu + b * (int64_t)nn, ipiv + b * n, g + b * (int64_t)nn, out + b * (int64_t)nn, X,
-                            X + nn, X + 2 * nn, perm, n);
+    for (int64_t b = 0; b < count; ++b) {
+        const T *l = lu + b * (int64_t)mn, *gb = g + b * (int64_t)mn;
+        T *o = out + b * (int64_t)mn;
+        const int32_t *p = ipiv + b * k;
+        if (m == n) FN(rm_backward_one)(l, p, gb, o, X, X + kk, X + 2 * kk, perm, n);
+        else if (m < n) FN(rm_backward_wide_one)(l, p, gb, o, X, X + kk, X + 2 * kk, X + 2 * kk + mn, perm, m, n);
+        else FN(rm_backward_tall_one)(l, p, gb, o, X, X + kk, X + 2 * kk, X + 3 * kk, X + 3 * kk + mn, perm, m, n);
+    }
     free(perm);
     free(X);
     return 0;

@@ -119,19 +119,22 @@ func checkBlockedShapes<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: I
                                path: "blocked-getrf(\(Interleaved.isa))", members: [0, 4, 8])
 }
 
-/// The blocked kernel's square backward (every variant) against the scalar
-/// Swift backward on the same factors.
+/// The blocked kernel's backward (every variant; square, wide and tall)
+/// against the scalar Swift backward on the same factors.
 func checkBlockedBackward<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int32, name: String) throws {
     let lapack = TestBackend.cpuLibrary.choice, scalar = TestBackend.cpuNative.choice
-    for n in [1, 3, 9, 33, 65, 100, 130] {
+    let square = [1, 3, 9, 33, 65, 100, 130].map { ($0, $0) }
+    let rectangular = [(64, 32), (32, 64), (40, 33), (33, 40), (130, 7), (7, 130), (9, 1), (1, 9), (100, 65),
+                       (65, 100), (2, 3), (3, 2)]
+    for (m, n) in square + rectangular {
         let batch = 3
-        let f = try luFactorEx(try Tensor<T>.random([batch, n, n], seed: UInt64(500 + n)), backend: lapack)
-        let g = try Tensor<T>.random([batch, n, n], seed: UInt64(600 + n))
+        let f = try luFactorEx(try Tensor<T>.random([batch, m, n], seed: UInt64(500 + m + 7 * n)), backend: lapack)
+        let g = try Tensor<T>.random([batch, m, n], seed: UInt64(600 + m + 7 * n))
         let out = kernelBackward(f, g) { lu, p, gp, o in
-            BlockedLU.backward(lu: lu, ipiv: p, g: gp, out: o, count: batch, n: n, variant: variant)
+            BlockedLU.backward(lu: lu, ipiv: p, g: gp, out: o, count: batch, m: m, n: n, variant: variant)
         }
         let want = try luFactorBackward(f, g, backend: scalar)
-        #expect(relErr(out, want.elements) < 1e4 * T.eps, "backward \(name) \(T.typeName) n=\(n)")
+        #expect(relErr(out, want.elements) < 1e4 * T.eps, "backward \(name) \(T.typeName) \(m)x\(n)")
     }
 }
 
@@ -139,6 +142,27 @@ func checkBlockedBackward<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant:
     for (variant, name) in Interleaved.supportedISAs {
         try checkBlockedBackward(Float.self, variant: variant, name: name)
         try checkBlockedBackward(Double.self, variant: variant, name: name)
+    }
+}
+
+/// The blocked kernel's wide and tall backward against central finite
+/// differences of LAPACK's factorization (Double), one matrix each.
+@Test func blockedRectangularBackwardMatchesFiniteDifferences() throws {
+    let lapack = TestBackend.cpuLibrary.choice
+    for (s, (m, n)) in [(37, 11), (11, 37), (34, 33), (33, 34)].enumerated() {
+        let a: Tensor<Double> = try wellConditioned([1, m, n], seed: UInt64(140 + s))
+        let w = try Tensor<Double>.random([1, m, n], seed: UInt64(150 + s))
+        let f = try luFactorEx(a, backend: lapack)
+        let out = kernelBackward(f, w) { lu, p, gp, o in
+            BlockedLU.backward(lu: lu, ipiv: p, g: gp, out: o, count: 1, m: m, n: n)
+        }
+        let fd = try finiteDifference(a) { x in
+            let fx = try luFactorEx(x, backend: lapack)
+            #expect(fx.pivots == f.pivots, "FD step changed the pivots")
+            return realInner(w.elements, fx.lu.elements)
+        }
+        let err = relErr(out, fd)
+        #expect(err < 1e-7, "\(m)x\(n) rel err \(err)")
     }
 }
 

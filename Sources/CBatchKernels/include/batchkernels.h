@@ -87,15 +87,19 @@ int blk_getrf_backward_f64(int isa, const double *lu, const int32_t *ipiv, const
 int blk_getrf_backward_f32(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
                            int64_t count, int32_t n, int32_t stream);
 
-/// The same gradient for square matrices of any size n, one matrix at a
-/// time, row-major: Φ in register tiles (L read transposed, Uᵀ copied with
-/// zeros above its diagonal), Lᵀ Y = Φ by blocks of rows from the bottom,
-/// then U Zᵀ = Yᵀ on the transposed Y the same way, Ā = P Z. Scratch: about
-/// 3 n² elements. Same `isa` and return values (-2 for n below 1).
+/// The gradient of the packed factorization of row-major m x n matrices of
+/// any shape (MATH.md: square, wide, tall), one matrix at a time, with the
+/// same inputs (`ipiv` holding min(m, n) entries per matrix). Square: Φ in
+/// register tiles (L read transposed, Uᵀ copied with zeros above its
+/// diagonal), Lᵀ Y = Φ by blocks of rows from the bottom, then U Zᵀ = Yᵀ on
+/// the transposed Y the same way, Ā = P Z. Wide and tall: the same tiles and
+/// solves on their S, T and M; only the triangle of S and T that is not zero
+/// is computed. Scratch: 3 k² + 2 m n elements (k = min(m, n)). Same `isa`
+/// and return values (-2 for m or n below 1).
 int blk_getrf_backward_rm_f64(int isa, const double *lu, const int32_t *ipiv, const double *g, double *out,
-                              int64_t count, int32_t n);
+                              int64_t count, int32_t m, int32_t n);
 int blk_getrf_backward_rm_f32(int isa, const float *lu, const int32_t *ipiv, const float *g, float *out,
-                              int64_t count, int32_t n);
+                              int64_t count, int32_t m, int32_t n);
 
 /// LU with partial pivoting of one column-major m x n matrix (leading
 /// dimension lda >= max(1, m)), in place, with LAPACK getrf's contract: 1-based

@@ -84,7 +84,7 @@ enum Interleaved {
 /// matrices of any shape: one matrix at a time, panels of 8 (`Double`) or 16
 /// (`Float`) columns, the trailing update in register tiles; same semantics
 /// as ``Native/getf2`` and the interleaved kernels, same variants. Also the
-/// square backward, in the same register tiles.
+/// backward (square, wide and tall), in the same register tiles.
 enum BlockedLU {
     /// Factors `count` m×n matrices read from `input` into `out` (which may
     /// be `input`).
@@ -108,22 +108,22 @@ enum BlockedLU {
         check(rc)
     }
 
-    /// The square backward of `count` n×n matrices (Φ in register tiles, the
-    /// two triangular solves by blocks of rows) into `out`, which must not
-    /// alias the inputs.
+    /// The backward of `count` m×n matrices of any shape (Φ, or the wide or
+    /// tall S, in register tiles, the triangular solves by blocks of rows)
+    /// into `out`, which must not alias the inputs.
     static func backward<T: LUScalar>(lu: UnsafePointer<T>, ipiv: UnsafePointer<Int32>, g: UnsafePointer<T>,
-                                      out: UnsafeMutablePointer<T>, count: Int, n: Int,
+                                      out: UnsafeMutablePointer<T>, count: Int, m: Int, n: Int,
                                       variant: Int32 = Interleaved.detectedISA) {
         let l = UnsafeRawPointer(lu), gr = UnsafeRawPointer(g), o = UnsafeMutableRawPointer(out)
         let rc: Int32
         if T.self == Double.self {
             rc = blk_getrf_backward_rm_f64(variant, l.assumingMemoryBound(to: Double.self), ipiv,
                                           gr.assumingMemoryBound(to: Double.self),
-                                          o.assumingMemoryBound(to: Double.self), Int64(count), Int32(n))
+                                          o.assumingMemoryBound(to: Double.self), Int64(count), Int32(m), Int32(n))
         } else if T.self == Float.self {
             rc = blk_getrf_backward_rm_f32(variant, l.assumingMemoryBound(to: Float.self), ipiv,
                                           gr.assumingMemoryBound(to: Float.self),
-                                          o.assumingMemoryBound(to: Float.self), Int64(count), Int32(n))
+                                          o.assumingMemoryBound(to: Float.self), Int64(count), Int32(m), Int32(n))
         } else {
             preconditionFailure("BlockedLU.backward: \(T.typeName) is not supported")
         }

@@ -343,9 +343,9 @@ public struct CPUBackend: LUBackend {
         if count == 0 || k == 0 { return try Tensor<T>(zeros: gradLU.shape) }
         let ops = self.ops
         let interleaved = usesInterleaved(T.self, m: m, n: n)
-        // Square matrices above the interleaved sizes: the blocked kernel's
-        // backward (BLAS trsm/trmm per matrix otherwise).
-        let blocked = !interleaved && m == n && usesBlocked(T.self, m: m, n: n, batch: count)
+        // Matrices the blocked kernel factors (square above the interleaved
+        // sizes, wide, tall): its backward (BLAS trsm/trmm per matrix otherwise).
+        let blocked = !interleaved && usesBlocked(T.self, m: m, n: n, batch: count)
         let streamed = streams(T.self, count: count * m * n)
         // Every element of each gradient is written (the C kernels, or
         // Backward.square/wide/tall, which fill `out` before solving), so the
@@ -362,14 +362,14 @@ public struct CPUBackend: LUBackend {
                         runBatch(count: count, n: max(m, n), flopsPerItem: 4 * Double(m * n * k),
                                  align: interleaved ? Interleaved.groupAlign : 1) { range in
                             if interleaved || blocked {
-                                let lo = range.lowerBound, size = n * n
-                                let l = UnsafePointer(luP.base + lo * size), p = UnsafePointer(pivP.base + lo * n)
+                                let lo = range.lowerBound, size = m * n
+                                let l = UnsafePointer(luP.base + lo * size), p = UnsafePointer(pivP.base + lo * k)
                                 let g = UnsafePointer(gP.base + lo * size), o = oP.base + lo * size
                                 if interleaved {
                                     Interleaved.backward(lu: l, ipiv: p, g: g, out: o, count: range.count, n: n,
                                                          stream: streamed)
                                 } else {
-                                    BlockedLU.backward(lu: l, ipiv: p, g: g, out: o, count: range.count, n: n)
+                                    BlockedLU.backward(lu: l, ipiv: p, g: g, out: o, count: range.count, m: m, n: n)
                                 }
                                 return
                             }
