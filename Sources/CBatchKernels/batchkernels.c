@@ -15,6 +15,7 @@
 
 #if defined(__x86_64__) && defined(__clang__)
 #define BLK_X86 1
+#include <immintrin.h>
 #endif
 
 typedef double blk_vf64 __attribute__((vector_size(64), aligned(64)));

@@ -13,14 +13,27 @@
 // 0 * Inf makes no NaN, as in the other kernels).
 
 // The first `cw` (< W) elements at `p` as a vector, zero past them; and
-// back (for the columns past the last whole vector of a row).
+// back (for the columns past the last whole vector of a row). With AVX-512,
+// one masked load or store (the elements past `cw` are not touched).
 static inline __attribute__((always_inline)) V FN(ldpart)(const T *p, int cw) {
+#if defined(BLK_MASKED) && W == 8
+    return (V)_mm512_maskz_loadu_pd((__mmask8)((1u << cw) - 1), p);
+#elif defined(BLK_MASKED) && W == 16
+    return (V)_mm512_maskz_loadu_ps((__mmask16)((1u << cw) - 1), p);
+#else
     V v = FN(splat)(0);
     for (int e = 0; e < cw; ++e) v[e] = p[e];
     return v;
+#endif
 }
 static inline __attribute__((always_inline)) void FN(stpart)(T *p, V v, int cw) {
+#if defined(BLK_MASKED) && W == 8
+    _mm512_mask_storeu_pd(p, (__mmask8)((1u << cw) - 1), (__m512d)v);
+#elif defined(BLK_MASKED) && W == 16
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << cw) - 1), (__m512)v);
+#else
     for (int e = 0; e < cw; ++e) p[e] = v[e];
+#endif
 }
 
 // C[rows i .. i + mr) x [c, c + nv * W) -= (or, with `add`, +=) the sum over
