@@ -500,6 +500,20 @@ static int FN(rm_getrf_large)(const T *in, T *out, int32_t *ipiv, int32_t *info,
 }
 #endif
 
+// `c` rounded up to whole vectors, at most `n`.
+static inline __attribute__((always_inline)) int FN(rm_whole)(int c, int n) {
+    const int w = (c + W - 1) / W * W;
+    return w < n ? w : n;
+}
+
+// x[0 .. len) *= r.
+static inline __attribute__((always_inline)) void FN(rm_scale)(T *x, int len, T r) {
+    const V rv = FN(splat)(r);
+    int c = 0;
+    for (; c + W <= len; c += W) FN(stu)(x + c, FN(ldu)(x + c) * rv);
+    for (; c < len; ++c) x[c] *= r;
+}
+
 // The gradient of one square factorization (as blk_getrf_backward), row-major:
 //   Φ = tril₋₁(Lᵀ L̄) + triu(Ū Uᵀ);  Lᵀ Y = Φ;  U Zᵀ = Yᵀ;  Ā = P Z.
 // Scratch: X, XT, UT (n * n each), perm (n).
@@ -510,34 +524,35 @@ static void FN(rm_backward_one)(const T *lu, const int32_t *ipiv, const T *g, T 
     FN(rm_panel)((T *)lu, n, UT, n, n, n, 1);
     for (int k = 0; k < n; ++k)
         for (int j = k + 1; j < n; ++j) UT[k * N + j] = 0;
-    // Φ into X. Lower part, X[i][j] = G[i][j] + sum over k > i of L[k][i] G[k][j];
-    // upper part, X[i][j] = sum over k >= j of G[i][k] U[j][k]; by blocks of rows.
-    for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j) X[i * N + j] = j < i ? g[i * N + j] : 0;
+    // Φ into X, by blocks of rows, in whole vectors. Lower part,
+    //   X[i][j] = G[i][j] + sum over k > i of L[k][i] G[k][j],
+    // for the columns up to the end of the vector that holds the block's
+    // last diagonal element; upper part into XT,
+    //   XT[i][j] = sum over k >= j of G[i][k] U[j][k],
+    // for the columns from the start of the vector that holds the block's
+    // first, then copied over X from each row's diagonal on.
+    for (int i = 0; i < n; ++i) {
+        __builtin_memcpy(X + i * N, g + i * N, sizeof(T) * (size_t)i);
+        __builtin_memset(X + i * N + i, 0, sizeof(T) * (size_t)(n - i));
+    }
     for (int i0 = 0; i0 < n; i0 += BLK_MR) {
-        const int i1 = i0 + BLK_MR < n ? i0 + BLK_MR : n;
-        // Lower, columns left of the block: k past the block for every row, then
-        // the rest of each row's k > i (A(i, k) = L[k][i]: read transposed).
-        FN(gupdate)(lu, 1, N, g, N, X, N, i0, i1, 0, i0, i1, n, 1);
-        for (int i = i0; i < i1; ++i) FN(gupdate)(lu, 1, N, g, N, X, N, i, i + 1, 0, i0, i + 1, i1, 1);
-        // Upper, columns right of the block, a chunk of columns at a time from
-        // k = the chunk's first column (UT's zeros cover k < j).
-        for (int c = i1; c < n; c += BLK_NR * W) {
+        const int i1 = i0 + BLK_MR < n ? i0 + BLK_MR : n, cp = FN(rm_whole)(i1, n), c0 = i0 / W * W;
+        // Lower: k past the block for every row, then the rest of each row's
+        // k > i (A(i, k) = L[k][i]: read transposed).
+        FN(gupdate)(lu, 1, N, g, N, X, N, i0, i1, 0, cp, i1, n, 1);
+        for (int i = i0; i < i1; ++i) FN(gupdate)(lu, 1, N, g, N, X, N, i, i + 1, 0, cp, i + 1, i1, 1);
+        // Upper: a chunk of columns at a time, k from the chunk's first column
+        // or past the block, whichever is later (UT's zeros cover k < j),
+        // then, where the chunk reaches into the block, the rest of each
+        // row's k >= i.
+        for (int i = i0; i < i1; ++i) __builtin_memset(XT + i * N + c0, 0, sizeof(T) * (size_t)(n - c0));
+        for (int c = c0; c < n; c += BLK_NR * W) {
             const int c1 = c + BLK_NR * W < n ? c + BLK_NR * W : n;
-            FN(gupdate)(g, N, 1, UT, N, X, N, i0, i1, c, c1, c, n, 1);
+            FN(gupdate)(g, N, 1, UT, N, XT, N, i0, i1, c, c1, c > i1 ? c : i1, n, 1);
+            if (c < i1)
+                for (int i = i0; i < i1; ++i) FN(gupdate)(g, N, 1, UT, N, XT, N, i, i + 1, c, c1, i, i1, 1);
         }
-        // The block's own columns, element by element.
-        for (int i = i0; i < i1; ++i)
-            for (int j = i0; j < i1; ++j) {
-                T x = 0;
-                if (j < i) {
-                    x = g[i * N + j];
-                    for (int k = i + 1; k < n; ++k) x = x + lu[k * N + i] * g[k * N + j];
-                } else {
-                    for (int k = j; k < n; ++k) x = x + g[i * N + k] * lu[j * N + k];
-                }
-                X[i * N + j] = x;
-            }
+        for (int i = i0; i < i1; ++i) __builtin_memcpy(X + i * N + i, XT + i * N + i, sizeof(T) * (size_t)(n - i));
     }
     // Lᵀ Y = Φ (unit upper triangular Lᵀ): rows from the bottom, a block of
     // rows at a time (A(i, k) = L[k][i]).
@@ -553,32 +568,13 @@ static void FN(rm_backward_one)(const T *lu, const int32_t *ipiv, const T *g, T 
         FN(gupdate)(lu, N, 1, XT, N, XT, N, j0, j1, 0, n, j1, n, 0);
         for (int j = j1 - 1; j >= j0; --j) {
             FN(gupdate)(lu, N, 1, XT, N, XT, N, j, j + 1, 0, n, j + 1, j1, 0);
-            const T r = (T)1 / lu[j * N + j];
-            const V rv = FN(splat)(r);
-            T *x = XT + j * N;
-            int c = 0;
-            for (; c + W <= n; c += W) FN(stu)(x + c, FN(ldu)(x + c) * rv);
-            for (; c < n; ++c) x[c] *= r;
+            FN(rm_scale)(XT + j * N, n, (T)1 / lu[j * N + j]);
         }
     }
     // Ā = P Z with Z = XTᵀ: row r of Z is row perm[r] of Ā.
     FN(rm_panel)(X, n, XT, n, n, n, 0);
     FN(permutation)(ipiv, n, n, perm);
     for (int r = 0; r < n; ++r) __builtin_memcpy(out + perm[r] * N, X + r * N, sizeof(T) * (size_t)n);
-}
-
-// `c` rounded up to whole vectors, at most `n`.
-static inline __attribute__((always_inline)) int FN(rm_whole)(int c, int n) {
-    const int w = (c + W - 1) / W * W;
-    return w < n ? w : n;
-}
-
-// x[0 .. len) *= r.
-static inline __attribute__((always_inline)) void FN(rm_scale)(T *x, int len, T r) {
-    const V rv = FN(splat)(r);
-    int c = 0;
-    for (; c + W <= len; c += W) FN(stu)(x + c, FN(ldu)(x + c) * rv);
-    for (; c < len; ++c) x[c] *= r;
 }
 
 // The gradient of one wide factorization (m < n; U = [U₁ | U₂]), row-major

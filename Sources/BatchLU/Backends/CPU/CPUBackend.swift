@@ -22,6 +22,13 @@ public struct CPUTuning: Sendable, Equatable {
     /// it off), by the interleaved C kernels (``Interleaved``),
     /// several matrices per vector instruction. 0 turns them off.
     public var interleavedMaxN: Int = 64
+    /// Square real matrices from this n up are differentiated by the blocked
+    /// kernel (``BlockedLU/backward``) instead, where it factors them: its
+    /// whole-vector register tiles overtake the interleaved group, which
+    /// outgrows L1 and L2. In cache, one thread, 2-core AVX-512 EPYC: n = 64
+    /// f64 22 vs 36 µs, f32 12.6 vs 19 µs per matrix; n = 48 even (f64 14.1
+    /// vs 14.3, f32 6.9 vs 7.1 µs); n = 56 f32 13.4 vs 11.9 µs.
+    public var blockedBackwardMinN: Int = 64
     /// Real matrices with `max(m, n)` from `blockedGetrfMinN` (`Double`) or
     /// `blockedGetrfMinNFloat` (`Float`) up to `blockedGetrfMaxN` are
     /// factored by the blocked row-major C kernel (``BlockedLU``), one matrix
@@ -71,8 +78,10 @@ public struct CPUTuning: Sendable, Equatable {
                 threadedBLASMinN: Int? = nil, threads: Int? = nil, interleavedMaxN: Int? = nil,
                 recursiveGetrf: Bool? = nil, recursiveGetrfMinN: Int? = nil,
                 blockedGetrfMinN: Int? = nil, blockedGetrfMinNFloat: Int? = nil, blockedGetrfMaxN: Int? = nil,
-                lookaheadGetrf: Bool? = nil, streamingStoreMinBytes: Int? = nil, streamingStoreMaxBytes: Int? = nil) {
+                lookaheadGetrf: Bool? = nil, streamingStoreMinBytes: Int? = nil, streamingStoreMaxBytes: Int? = nil,
+                blockedBackwardMinN: Int? = nil) {
         if let v = lookaheadGetrf { self.lookaheadGetrf = v }
+        if let v = blockedBackwardMinN { self.blockedBackwardMinN = v }
         if let v = streamingStoreMinBytes { self.streamingStoreMinBytes = v }
         if let v = streamingStoreMaxBytes { self.streamingStoreMaxBytes = v }
         if let v = blockedGetrfMinN { self.blockedGetrfMinN = v }
@@ -342,10 +351,12 @@ public struct CPUBackend: LUBackend {
         let m = factors.rows, n = factors.cols, k = min(m, n), count = factors.batchCount
         if count == 0 || k == 0 { return try Tensor<T>(zeros: gradLU.shape) }
         let ops = self.ops
-        let interleaved = usesInterleaved(T.self, m: m, n: n)
-        // Matrices the blocked kernel factors (square above the interleaved
-        // sizes, wide, tall): its backward (BLAS trsm/trmm per matrix otherwise).
-        let blocked = !interleaved && usesBlocked(T.self, m: m, n: n, batch: count)
+        // Matrices the blocked kernel factors (wide, tall, square from
+        // blockedBackwardMinN): its backward; smaller square ones interleaved
+        // (BLAS trsm/trmm per matrix otherwise).
+        let blockedKernel = usesBlocked(T.self, m: m, n: n, batch: count)
+        let interleaved = usesInterleaved(T.self, m: m, n: n) && !(blockedKernel && n >= tuning.blockedBackwardMinN)
+        let blocked = !interleaved && blockedKernel
         let streamed = streams(T.self, count: count * m * n)
         // Every element of each gradient is written (the C kernels, or
         // Backward.square/wide/tall, which fill `out` before solving), so the
