@@ -18,9 +18,10 @@ public struct CPUTuning: Sendable, Equatable {
     /// large lets OpenBLAS thread each matrix instead.
     public var threadedBLASMinN: Int = 256
     /// Square real (`Float`, `Double`) matrices up to this size are
-    /// differentiated, and factored below the blocked kernel's sizes (or with
-    /// it off), by the interleaved C kernels (``Interleaved``),
-    /// several matrices per vector instruction. 0 turns them off.
+    /// differentiated (below `blockedBackwardMinN`), and factored below the
+    /// blocked kernel's sizes (or with it off), by the interleaved C kernels
+    /// (``Interleaved``), several matrices per vector instruction. 0 turns
+    /// them off.
     public var interleavedMaxN: Int = 64
     /// Square real matrices from this n up are differentiated by the blocked
     /// kernel (``BlockedLU/backward``) instead, where it factors them: its
