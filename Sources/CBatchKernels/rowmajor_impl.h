@@ -182,8 +182,23 @@ static inline __attribute__((always_inline)) void FN(rm_swap)(T *x, T *y, int c0
 // the next multiple of W are zero padding, which never wins. Each lane keeps
 // its first largest value; then the lowest index among the lanes holding the
 // overall largest.
-static inline __attribute__((always_inline)) int FN(rm_iamax)(const T *col, int q, int h, VI lane) {
-    if (col[q] != col[q]) return q;  // NaN first: nothing is larger
+static inline __attribute__((always_inline)) void FN(rm_iamax_step)(V v, int i, VI lane, V *mv, VI *iv) {
+    const VI gt = (VI)(v > *mv);
+    *mv = FN(sel)(gt, v, *mv);
+    *iv = (gt & (lane + i)) | (~gt & *iv);
+}
+// The lanes' first largest values `mv` (no NaN) and their rows `iv`: the
+// lowest row holding the overall largest, which goes to *mx.
+static inline __attribute__((always_inline)) int FN(rm_iamax_reduce)(V mv, VI iv, VI lane, int h, T *mx) {
+    *mx = __builtin_reduce_max(mv);
+    const VI at = (VI)(mv == FN(splat)(*mx));
+    return (int)__builtin_reduce_min((at & iv) | (~at & (lane * 0 + h)));
+}
+static inline __attribute__((always_inline)) int FN(rm_iamax)(const T *col, int q, int h, VI lane, T *mx) {
+    if (col[q] != col[q]) {  // NaN first: nothing is larger
+        *mx = col[q];
+        return q;
+    }
     const int i0 = q / W * W;
     const V none = FN(splat)(-1);
     V mv = none;
@@ -191,13 +206,9 @@ static inline __attribute__((always_inline)) int FN(rm_iamax)(const T *col, int 
     for (int i = i0; i < h; i += W) {
         V v = FN(vabs)(*(const V *)(col + i));
         if (i == i0) v = FN(sel)((VI)(lane + i >= q), v, none);
-        const VI gt = (VI)(v > mv);
-        mv = FN(sel)(gt, v, mv);
-        iv = (gt & (lane + i)) | (~gt & iv);
+        FN(rm_iamax_step)(v, i, lane, &mv, &iv);
     }
-    const T mx = __builtin_reduce_max(mv);  // mv holds no NaN
-    const VI at = (VI)(mv == FN(splat)(mx));
-    return (int)__builtin_reduce_min((at & iv) | (~at & (lane * 0 + h)));
+    return FN(rm_iamax_reduce)(mv, iv, lane, h, mx);
 }
 
 // Copies the h x w block at `a` (row-major, leading dimension ld) to `pc`
@@ -257,12 +268,16 @@ static void FN(rm_getrf_fin)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
         const int w = nb == n ? n - k0 : pe - k0;         // columns the panel's own updates reach
         const int h = m - k0, ldp = (h + W - 1) / W * W;  // panel rows [k0, m), padded
         FN(rm_panel)(a + (int64_t)k0 * ld + k0, ld, pc, ldp, h, w, 1);
+        int nextp = -1;  // the next column's pivot row, found by the update
+        T nextmx = 0;
         for (int j = k0; j < pe; ++j) {
             const int q = j - k0;
             T *col = pc + q * ldp;
             int p = q;
+            T mx = 0;  // |pivot| (NaN: the pivot)
             if (pivot) {
-                p = FN(rm_iamax)(col, q, h, lane);
+                p = nextp >= 0 ? nextp : FN(rm_iamax)(col, q, h, lane, &mx);
+                if (nextp >= 0) mx = nextmx;
                 if (p != q) {
                     for (int c = 0; c < w; ++c) {
                         const T t = pc[c * ldp + q];
@@ -285,8 +300,17 @@ static void FN(rm_getrf_fin)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
             const int i0 = (q + 1) / W * W, nc = w - q - 1;
             const VI first = (VI)(lane + i0 > q), all = (VI)(lane >= 0);
             const int scale = piv != 0, divide = scale && (piv < 0 ? -piv : piv) < TMIN;
-            const V rv = FN(splat)(scale ? (T)1 / piv : (T)1), pv = FN(splat)(piv);
+            // With pivoting, 1 / |pivot| from the search's maximum, so that
+            // the division need not wait for the pivot's row (the same bits:
+            // division is symmetric in sign).
+            const T r = scale ? (pivot && mx == mx ? __builtin_copysign((T)1 / mx, piv) : (T)1 / piv) : (T)1;
+            const V rv = FN(splat)(r), pv = FN(splat)(piv);
             const T *us = pc + (q + 1) * ldp + q;  // row j of the panel's columns right of j, ldp apart
+            // The next column's pivot search, fused with its update here.
+            const int track = pivot && j + 1 < pe;
+            const V none = FN(splat)(-1);
+            V mv = none;
+            VI iv = lane * 0;
             for (int i = i0; i < ldp; i += W) {
                 const VI below = i == i0 ? first : all;
                 V x = *(const V *)(col + i);
@@ -296,10 +320,25 @@ static void FN(rm_getrf_fin)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
                 }
                 const VI live = below & (VI)(x != FN(splat)(0));
                 T *cc = pc + (q + 1) * ldp + i;
-                for (int c = 0; c < nc; ++c, cc += ldp) {
+                int c = 0;
+                if (track) {
+                    const V y = *(const V *)cc;
+                    const V yn = FN(sel)(live, y - x * FN(splat)(us[0]), y);
+                    *(V *)cc = yn;
+                    FN(rm_iamax_step)(FN(sel)(below, FN(vabs)(yn), none), i, lane, &mv, &iv);
+                    ++c;
+                    cc += ldp;
+                }
+                for (; c < nc; ++c, cc += ldp) {
                     const V y = *(const V *)cc;
                     *(V *)cc = FN(sel)(live, y - x * FN(splat)(us[c * ldp]), y);
                 }
+            }
+            nextp = -1;
+            if (track) {
+                const T *nx = pc + (q + 1) * ldp;
+                if (nx[q + 1] != nx[q + 1]) nextp = q + 1, nextmx = nx[q + 1];  // NaN first, as FN(rm_iamax)
+                else nextp = FN(rm_iamax_reduce)(mv, iv, lane, h, &nextmx);
             }
         }
         FN(rm_panel)(a + (int64_t)k0 * ld + k0, ld, pc, ldp, h, w, 0);
