@@ -256,99 +256,121 @@ static void FN(rm_panel)(T *a, int ld, T *pc, int ldp, int h, int w, int in) {
 // so that its pivot search, scaling and updates run down contiguous columns.
 // `finite` says whether the matrix holds only finite numbers; if not, it is
 // factored unblocked (one panel of all n columns).
-static void FN(rm_getrf_fin)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot,
-                             int finite) {
+// `cnt` (1 or 2) matrices of the same shape at once: their panels are
+// factored column by column in step, each column of the first matrix then of
+// the second, so that one's chain of dependent steps (pivot search,
+// interchange, scaling, update) overlaps the other's. Each matrix's
+// arithmetic is that of factoring it alone. Two matrices must both be finite.
+static inline __attribute__((always_inline)) void FN(rm_getrf_multi)(const int cnt, T *const *a, T *const *pc, int m,
+                                                                      int n, int ld, int32_t *const *ipiv,
+                                                                      int32_t *const *info, int pivot, int finite) {
     const int kmax = m < n ? m : n;
     const int nb = finite ? W : n;
-    int32_t inf = 0;
+    int32_t inf[2] = {0, 0};
     VI lane;
     for (int l = 0; l < W; ++l) lane[l] = l;
     for (int k0 = 0; k0 < kmax; k0 += nb) {
         const int pe = k0 + nb < kmax ? k0 + nb : kmax;  // panel columns [k0, pe)
         const int w = nb == n ? n - k0 : pe - k0;         // columns the panel's own updates reach
         const int h = m - k0, ldp = (h + W - 1) / W * W;  // panel rows [k0, m), padded
-        FN(rm_panel)(a + (int64_t)k0 * ld + k0, ld, pc, ldp, h, w, 1);
-        int nextp = -1;  // the next column's pivot row, found by the update
-        T nextmx = 0;
-        for (int j = k0; j < pe; ++j) {
-            const int q = j - k0;
-            T *col = pc + q * ldp;
-            int p = q;
-            T mx = 0;  // |pivot| (NaN: the pivot)
-            if (pivot) {
-                p = nextp >= 0 ? nextp : FN(rm_iamax)(col, q, h, lane, &mx);
-                if (nextp >= 0) mx = nextmx;
-                if (p != q) {
-                    for (int c = 0; c < w; ++c) {
-                        const T t = pc[c * ldp + q];
-                        pc[c * ldp + q] = pc[c * ldp + p];
-                        pc[c * ldp + p] = t;
+        int nextp[2] = {-1, -1};  // the next column's pivot row, found by the update
+        T nextmx[2] = {0, 0};
+        for (int t = 0; t < cnt; ++t) FN(rm_panel)(a[t] + (int64_t)k0 * ld + k0, ld, pc[t], ldp, h, w, 1);
+        for (int j = k0; j < pe; ++j)
+            for (int t = 0; t < cnt; ++t) {
+                const int q = j - k0;
+                T *const p_c = pc[t], *col = p_c + q * ldp;
+                int p = q;
+                T mx = 0;  // |pivot| (NaN: the pivot)
+                if (pivot) {
+                    p = nextp[t] >= 0 ? nextp[t] : FN(rm_iamax)(col, q, h, lane, &mx);
+                    if (nextp[t] >= 0) mx = nextmx[t];
+                    if (p != q) {
+                        for (int c = 0; c < w; ++c) {
+                            const T x = p_c[c * ldp + q];
+                            p_c[c * ldp + q] = p_c[c * ldp + p];
+                            p_c[c * ldp + p] = x;
+                        }
+                        // The rest of the two rows, in place (contiguous).
+                        FN(rm_swap)(a[t] + (int64_t)j * ld, a[t] + (int64_t)(k0 + p) * ld, 0, n);
                     }
-                    // The rest of the two rows, in place (contiguous).
-                    FN(rm_swap)(a + (int64_t)j * ld, a + (int64_t)(k0 + p) * ld, 0, n);
                 }
-            }
-            ipiv[j] = k0 + p + 1;
-            const T piv = col[q];
-            if (piv == 0 && inf == 0) inf = j + 1;
-            // Scaling of column j (by the reciprocal of the pivot, or by
-            // division when it is subnormal) and the rank-1 update of the
-            // panel's columns right of it, in one pass down the rows, W at a
-            // time from the vector holding row j + 1 (lanes above it masked;
-            // rows past h are zero padding). A zero multiplier leaves its
-            // row (so 0 * Inf makes no NaN).
-            const int i0 = (q + 1) / W * W, nc = w - q - 1;
-            const VI first = (VI)(lane + i0 > q), all = (VI)(lane >= 0);
-            const int scale = piv != 0, divide = scale && (piv < 0 ? -piv : piv) < TMIN;
-            // With pivoting, 1 / |pivot| from the search's maximum, so that
-            // the division need not wait for the pivot's row (the same bits:
-            // division is symmetric in sign).
-            const T r = scale ? (pivot && mx == mx ? __builtin_copysign((T)1 / mx, piv) : (T)1 / piv) : (T)1;
-            const V rv = FN(splat)(r), pv = FN(splat)(piv);
-            const T *us = pc + (q + 1) * ldp + q;  // row j of the panel's columns right of j, ldp apart
-            // The next column's pivot search, fused with its update here.
-            const int track = pivot && j + 1 < pe;
-            const V none = FN(splat)(-1);
-            V mv = none;
-            VI iv = lane * 0;
-            for (int i = i0; i < ldp; i += W) {
-                const VI below = i == i0 ? first : all;
-                V x = *(const V *)(col + i);
-                if (scale) {
-                    x = FN(sel)(below, divide ? x / pv : x * rv, x);
-                    *(V *)(col + i) = x;
+                ipiv[t][j] = k0 + p + 1;
+                const T piv = col[q];
+                if (piv == 0 && inf[t] == 0) inf[t] = j + 1;
+                // Scaling of column j (by the reciprocal of the pivot, or by
+                // division when it is subnormal) and the rank-1 update of the
+                // panel's columns right of it, in one pass down the rows, W at a
+                // time from the vector holding row j + 1 (lanes above it masked;
+                // rows past h are zero padding). A zero multiplier leaves its
+                // row (so 0 * Inf makes no NaN).
+                const int i0 = (q + 1) / W * W, nc = w - q - 1;
+                const VI first = (VI)(lane + i0 > q), all = (VI)(lane >= 0);
+                const int scale = piv != 0, divide = scale && (piv < 0 ? -piv : piv) < TMIN;
+                // With pivoting, 1 / |pivot| from the search's maximum, so that
+                // the division need not wait for the pivot's row (the same bits:
+                // division is symmetric in sign).
+                const T r = scale ? (pivot && mx == mx ? __builtin_copysign((T)1 / mx, piv) : (T)1 / piv) : (T)1;
+                const V rv = FN(splat)(r), pv = FN(splat)(piv);
+                const T *us = p_c + (q + 1) * ldp + q;  // row j of the panel's columns right of j, ldp apart
+                // The next column's pivot search, fused with its update here.
+                const int track = pivot && j + 1 < pe;
+                const V none = FN(splat)(-1);
+                V mv = none;
+                VI iv = lane * 0;
+                for (int i = i0; i < ldp; i += W) {
+                    const VI below = i == i0 ? first : all;
+                    V x = *(const V *)(col + i);
+                    if (scale) {
+                        x = FN(sel)(below, divide ? x / pv : x * rv, x);
+                        *(V *)(col + i) = x;
+                    }
+                    const VI live = below & (VI)(x != FN(splat)(0));
+                    T *cc = p_c + (q + 1) * ldp + i;
+                    int c = 0;
+                    if (track) {
+                        const V y = *(const V *)cc;
+                        const V yn = FN(sel)(live, y - x * FN(splat)(us[0]), y);
+                        *(V *)cc = yn;
+                        FN(rm_iamax_step)(FN(sel)(below, FN(vabs)(yn), none), i, lane, &mv, &iv);
+                        ++c;
+                        cc += ldp;
+                    }
+                    for (; c < nc; ++c, cc += ldp) {
+                        const V y = *(const V *)cc;
+                        *(V *)cc = FN(sel)(live, y - x * FN(splat)(us[c * ldp]), y);
+                    }
                 }
-                const VI live = below & (VI)(x != FN(splat)(0));
-                T *cc = pc + (q + 1) * ldp + i;
-                int c = 0;
+                nextp[t] = -1;
                 if (track) {
-                    const V y = *(const V *)cc;
-                    const V yn = FN(sel)(live, y - x * FN(splat)(us[0]), y);
-                    *(V *)cc = yn;
-                    FN(rm_iamax_step)(FN(sel)(below, FN(vabs)(yn), none), i, lane, &mv, &iv);
-                    ++c;
-                    cc += ldp;
-                }
-                for (; c < nc; ++c, cc += ldp) {
-                    const V y = *(const V *)cc;
-                    *(V *)cc = FN(sel)(live, y - x * FN(splat)(us[c * ldp]), y);
+                    const T *nx = p_c + (q + 1) * ldp;
+                    if (nx[q + 1] != nx[q + 1]) nextp[t] = q + 1, nextmx[t] = nx[q + 1];  // NaN first, as FN(rm_iamax)
+                    else nextp[t] = FN(rm_iamax_reduce)(mv, iv, lane, h, &nextmx[t]);
                 }
             }
-            nextp = -1;
-            if (track) {
-                const T *nx = pc + (q + 1) * ldp;
-                if (nx[q + 1] != nx[q + 1]) nextp = q + 1, nextmx = nx[q + 1];  // NaN first, as FN(rm_iamax)
-                else nextp = FN(rm_iamax_reduce)(mv, iv, lane, h, &nextmx);
+        for (int t = 0; t < cnt; ++t) {
+            FN(rm_panel)(a[t] + (int64_t)k0 * ld + k0, ld, pc[t], ldp, h, w, 0);
+            if (pe < n && w == pe - k0) {
+                // U12 = L11⁻¹ A12: row i of the panel minus its rows above.
+                FN(rm_trsm)(a[t], ld, k0, pe, pe, n);
+                FN(rm_update)(a[t], ld, pe, m, pe, n, k0, pe);  // A22 -= L21 U12
             }
-        }
-        FN(rm_panel)(a + (int64_t)k0 * ld + k0, ld, pc, ldp, h, w, 0);
-        if (pe < n && w == pe - k0) {
-            // U12 = L11⁻¹ A12: row i of the panel minus its rows above.
-            FN(rm_trsm)(a, ld, k0, pe, pe, n);
-            FN(rm_update)(a, ld, pe, m, pe, n, k0, pe);  // A22 -= L21 U12
         }
     }
-    *info = inf;
+    for (int t = 0; t < cnt; ++t) *info[t] = inf[t];
+}
+
+static void FN(rm_getrf_fin)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot,
+                             int finite) {
+    FN(rm_getrf_multi)(1, &a, &pc, m, n, ld, &ipiv, &info, pivot, finite);
+}
+
+// Two finite matrices in step (FN(rm_getrf_multi)); `pc` holds both scratches.
+static void FN(rm_getrf_pair)(T *a0, T *a1, T *pc, int m, int n, int ld, int32_t *ipiv0, int32_t *ipiv1,
+                              int32_t *info0, int32_t *info1, int pivot) {
+    T *const a[2] = {a0, a1}, *const p[2] = {pc, pc + (size_t)n * (size_t)((m + W - 1) / W * W)};
+    int32_t *const ip[2] = {ipiv0, ipiv1}, *const in[2] = {info0, info1};
+    FN(rm_getrf_multi)(2, a, p, m, n, ld, ip, in, pivot, 1);
 }
 
 static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot) {
@@ -358,13 +380,25 @@ static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
 static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m, int32_t n,
                         int32_t pivot) {
     const int64_t size = (int64_t)m * n, k = m < n ? m : n;
-    T *pc = aligned_alloc(64, sizeof(T) * (size_t)n * (size_t)((m + W - 1) / W * W));
+    T *pc = aligned_alloc(64, sizeof(T) * 2 * (size_t)n * (size_t)((m + W - 1) / W * W));
     if (!pc) return -1;
-    for (int64_t b = 0; b < count; ++b) {
+    // Matrices two at a time, factored in step when both are finite.
+    for (int64_t b = 0; b < count; b += 2) {
         T *a = out + b * size;
         const T *src = in + b * size;
         const int finite = FN(rm_finite)(src, m, n, n, a != src ? a : NULL);  // copied into `out` too
-        FN(rm_getrf_fin)(a, pc, m, n, n, ipiv + b * k, info + b, pivot, finite);
+        if (b + 1 == count) {
+            FN(rm_getrf_fin)(a, pc, m, n, n, ipiv + b * k, info + b, pivot, finite);
+            break;
+        }
+        const int finite1 = FN(rm_finite)(src + size, m, n, n, a != src ? a + size : NULL);
+        if (finite && finite1) {
+            FN(rm_getrf_pair)(a, a + size, pc, m, n, n, ipiv + b * k, ipiv + (b + 1) * k, info + b, info + b + 1,
+                              pivot);
+        } else {
+            FN(rm_getrf_fin)(a, pc, m, n, n, ipiv + b * k, info + b, pivot, finite);
+            FN(rm_getrf_fin)(a + size, pc, m, n, n, ipiv + (b + 1) * k, info + b + 1, pivot, finite1);
+        }
     }
     free(pc);
     return 0;
