@@ -587,6 +587,35 @@ static inline __attribute__((always_inline)) void FN(rm_scale)(T *x, int len, T 
     for (; c < len; ++c) x[c] *= r;
 }
 
+// Lᵀ X = B in place, Lᵀ unit upper triangular (L: the unit lower triangle of
+// lu's first k columns, leading dimension ld), X k rows (leading dimension
+// ldx): rows from the bottom, a block of rows at a time (A(i, r) = L[r][i]:
+// read transposed); columns [0, c1), or, with `tri` (B, and so X, upper
+// triangular), from the whole vector that holds each block's first row on.
+static void FN(rm_solve_lt)(const T *lu, int64_t ld, T *X, int64_t ldx, int k, int c1, int tri) {
+    for (int i1 = k; i1 > 0; i1 -= BLK_MR) {
+        const int i0 = i1 - BLK_MR > 0 ? i1 - BLK_MR : 0, c0 = tri ? i0 / W * W : 0;
+        FN(gupdate)(lu, 1, ld, X, ldx, X, ldx, i0, i1, c0, c1, i1, k, 0);
+        for (int i = i1 - 2; i >= i0; --i) FN(gupdate)(lu, 1, ld, X, ldx, X, ldx, i, i + 1, c0, c1, i + 1, i1, 0);
+    }
+}
+
+// U X = B in place, U upper triangular (lu's first k rows, leading dimension
+// ld), X k rows (leading dimension ldx): rows from the bottom, a block of
+// rows at a time (A(j, r) = U[j][r]), each row divided by its pivot once
+// final; columns [0, c1), or, with `tri` (B, and so X, upper triangular),
+// from the whole vector that holds each block's first row on.
+static void FN(rm_solve_u)(const T *lu, int64_t ld, T *X, int64_t ldx, int k, int c1, int tri) {
+    for (int j1 = k; j1 > 0; j1 -= BLK_MR) {
+        const int j0 = j1 - BLK_MR > 0 ? j1 - BLK_MR : 0, c0 = tri ? j0 / W * W : 0;
+        FN(gupdate)(lu, ld, 1, X, ldx, X, ldx, j0, j1, c0, c1, j1, k, 0);
+        for (int j = j1 - 1; j >= j0; --j) {
+            FN(gupdate)(lu, ld, 1, X, ldx, X, ldx, j, j + 1, c0, c1, j + 1, j1, 0);
+            FN(rm_scale)(X + j * ldx + c0, c1 - c0, (T)1 / lu[j * ld + j]);
+        }
+    }
+}
+
 // The gradient of one square factorization (as blk_getrf_backward), row-major:
 //   Φ = tril₋₁(Lᵀ L̄) + triu(Ū Uᵀ);  Lᵀ Y = Φ;  U Zᵀ = Yᵀ;  Ā = P Z.
 // Scratch: X, XT, UT (n * n each), perm (n).
@@ -627,23 +656,10 @@ static void FN(rm_backward_one)(const T *lu, const int32_t *ipiv, const T *g, T 
         }
         for (int i = i0; i < i1; ++i) __builtin_memcpy(X + i * N + i, XT + i * N + i, sizeof(T) * (size_t)(n - i));
     }
-    // Lᵀ Y = Φ (unit upper triangular Lᵀ): rows from the bottom, a block of
-    // rows at a time (A(i, k) = L[k][i]).
-    for (int i1 = n; i1 > 0; i1 -= BLK_MR) {
-        const int i0 = i1 - BLK_MR > 0 ? i1 - BLK_MR : 0;
-        FN(gupdate)(lu, 1, N, X, N, X, N, i0, i1, 0, n, i1, n, 0);
-        for (int i = i1 - 2; i >= i0; --i) FN(gupdate)(lu, 1, N, X, N, X, N, i, i + 1, 0, n, i + 1, i1, 0);
-    }
-    // Z Uᵀ = Y, as U Zᵀ = Yᵀ on XT = Xᵀ: rows from the bottom (A(j, k) = U[j][k]).
+    // Lᵀ Y = Φ; Z Uᵀ = Y, as U Zᵀ = Yᵀ on XT = Xᵀ.
+    FN(rm_solve_lt)(lu, N, X, N, n, n, 0);
     FN(rm_panel)(X, n, XT, n, n, n, 1);
-    for (int j1 = n; j1 > 0; j1 -= BLK_MR) {
-        const int j0 = j1 - BLK_MR > 0 ? j1 - BLK_MR : 0;
-        FN(gupdate)(lu, N, 1, XT, N, XT, N, j0, j1, 0, n, j1, n, 0);
-        for (int j = j1 - 1; j >= j0; --j) {
-            FN(gupdate)(lu, N, 1, XT, N, XT, N, j, j + 1, 0, n, j + 1, j1, 0);
-            FN(rm_scale)(XT + j * N, n, (T)1 / lu[j * N + j]);
-        }
-    }
+    FN(rm_solve_u)(lu, N, XT, N, n, n, 0);
     // Ā = P Z with Z = XTᵀ: row r of Z is row perm[r] of Ā.
     FN(rm_panel)(X, n, XT, n, n, n, 0);
     FN(permutation)(ipiv, n, n, perm);
@@ -685,31 +701,17 @@ static void FN(rm_backward_wide_one)(const T *lu, const int32_t *ipiv, const T *
         for (int i = i0; i < i1; ++i)
             for (int j = i; j < cp; ++j) X[i * M + j] = 0;
     }
-    // T U₁ᵀ = S, as U₁ Tᵀ = Sᵀ on XT = Xᵀ: rows from the bottom (A(j, k) =
-    // U[j][k]); row j of Tᵀ is zero up to its diagonal, so only the whole
-    // vectors from the block's first row on are updated.
+    // T U₁ᵀ = S, as U₁ Tᵀ = Sᵀ on XT = Xᵀ (Tᵀ strictly upper triangular).
     FN(rm_panel)(X, m, XT, m, m, m, 1);
-    for (int j1 = m; j1 > 0; j1 -= BLK_MR) {
-        const int j0 = j1 - BLK_MR > 0 ? j1 - BLK_MR : 0, c0 = j0 / W * W;
-        FN(gupdate)(lu, N, 1, XT, M, XT, M, j0, j1, c0, m, j1, m, 0);
-        for (int j = j1 - 1; j >= j0; --j) {
-            FN(gupdate)(lu, N, 1, XT, M, XT, M, j, j + 1, c0, m, j + 1, j1, 0);
-            FN(rm_scale)(XT + j * M + c0, m - c0, (T)1 / lu[j * N + j]);
-        }
-    }
+    FN(rm_solve_u)(lu, N, XT, M, m, m, 1);
     FN(rm_panel)(X, m, XT, m, m, m, 0);
     // M into Y (m x n): T below the diagonal, G elsewhere.
     for (int i = 0; i < m; ++i) {
         __builtin_memcpy(Y + i * N, X + i * M, sizeof(T) * (size_t)i);
         __builtin_memcpy(Y + i * N + i, g + i * N + i, sizeof(T) * (size_t)(n - i));
     }
-    // Lᵀ Y = M (unit upper triangular Lᵀ): rows from the bottom, a block of
-    // rows at a time (A(i, r) = L[r][i]).
-    for (int i1 = m; i1 > 0; i1 -= BLK_MR) {
-        const int i0 = i1 - BLK_MR > 0 ? i1 - BLK_MR : 0;
-        FN(gupdate)(lu, 1, N, Y, N, Y, N, i0, i1, 0, n, i1, m, 0);
-        for (int i = i1 - 2; i >= i0; --i) FN(gupdate)(lu, 1, N, Y, N, Y, N, i, i + 1, 0, n, i + 1, i1, 0);
-    }
+    // Lᵀ Y = M.
+    FN(rm_solve_lt)(lu, N, Y, N, m, n, 0);
     // Ā = P Y: row r of Y is row perm[r] of Ā.
     FN(permutation)(ipiv, m, m, perm);
     for (int r = 0; r < m; ++r) __builtin_memcpy(out + perm[r] * N, Y + r * N, sizeof(T) * (size_t)n);
@@ -748,29 +750,16 @@ static void FN(rm_backward_tall_one)(const T *lu, const int32_t *ipiv, const T *
         for (int j = j0; j < j1; ++j)
             for (int i = j + 1; i < cp; ++i) XT[j * N + i] = 0;
     }
-    // L₁ᵀ T = S (unit upper triangular L₁ᵀ) on X = XTᵀ: rows from the
-    // bottom (A(i, k) = L[k][i]), the whole vectors from the block's first
-    // row on.
+    // L₁ᵀ T = S on X = XTᵀ (S and T upper triangular).
     FN(rm_panel)(X, n, XT, n, n, n, 0);
-    for (int i1 = n; i1 > 0; i1 -= BLK_MR) {
-        const int i0 = i1 - BLK_MR > 0 ? i1 - BLK_MR : 0, c0 = i0 / W * W;
-        FN(gupdate)(lu, 1, N, X, N, X, N, i0, i1, c0, n, i1, n, 0);
-        for (int i = i1 - 2; i >= i0; --i) FN(gupdate)(lu, 1, N, X, N, X, N, i, i + 1, c0, n, i + 1, i1, 0);
-    }
+    FN(rm_solve_lt)(lu, N, X, N, n, n, 1);
     // Mᵀ into MT (n x m): Gᵀ, with Tᵀ's lower part (from XT = Xᵀ) over its
     // first n columns.
     FN(rm_panel)((T *)g, n, MT, m, m, n, 1);
     FN(rm_panel)(X, n, XT, n, n, n, 1);
     for (int j = 0; j < n; ++j) __builtin_memcpy(MT + j * M, XT + j * N, sizeof(T) * (size_t)(j + 1));
-    // U Zᵀ = Mᵀ: rows from the bottom (A(j, k) = U[j][k]).
-    for (int j1 = n; j1 > 0; j1 -= BLK_MR) {
-        const int j0 = j1 - BLK_MR > 0 ? j1 - BLK_MR : 0;
-        FN(gupdate)(lu, N, 1, MT, M, MT, M, j0, j1, 0, m, j1, n, 0);
-        for (int j = j1 - 1; j >= j0; --j) {
-            FN(gupdate)(lu, N, 1, MT, M, MT, M, j, j + 1, 0, m, j + 1, j1, 0);
-            FN(rm_scale)(MT + j * M, m, (T)1 / lu[j * N + j]);
-        }
-    }
+    // U Zᵀ = Mᵀ.
+    FN(rm_solve_u)(lu, N, MT, M, n, m, 0);
     // Ā = P Z with Z = MTᵀ: row r of Z is row perm[r] of Ā.
     FN(rm_panel)(Z, n, MT, m, m, n, 0);
     FN(permutation)(ipiv, m, n, perm);
