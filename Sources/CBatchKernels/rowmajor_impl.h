@@ -190,9 +190,26 @@ static inline __attribute__((always_inline)) void FN(rm_iamax_step)(V v, int i, 
 // The lanes' first largest values `mv` (no NaN) and their rows `iv`: the
 // lowest row holding the overall largest, which goes to *mx.
 static inline __attribute__((always_inline)) int FN(rm_iamax_reduce)(V mv, VI iv, VI lane, int h, T *mx) {
+#if W == 16
+    // One reduction instead of two: each lane's 64-bit key is the bits of
+    // its value (a non-negative float orders as its bits) over the
+    // complement of its row, so the largest key holds the largest value and,
+    // among equal values, the lowest row; a masked lane (value -1) keys 0.
+    (void)lane;
+    (void)h;
+    const VI live = (VI)(mv >= FN(splat)(0));
+    const blk_vu32h *b = (const blk_vu32h *)&(VI){(VI)mv & live}, *r = (const blk_vu32h *)&(VI){~iv & live};
+    const blk_vu64 lo = __builtin_convertvector(b[0], blk_vu64) << 32 | __builtin_convertvector(r[0], blk_vu64);
+    const blk_vu64 hi = __builtin_convertvector(b[1], blk_vu64) << 32 | __builtin_convertvector(r[1], blk_vu64);
+    const unsigned long long key = __builtin_reduce_max(__builtin_elementwise_max(lo, hi));
+    const unsigned bits = (unsigned)(key >> 32);
+    __builtin_memcpy(mx, &bits, sizeof bits);
+    return (int)~(unsigned)key;
+#else
     *mx = __builtin_reduce_max(mv);
     const VI at = (VI)(mv == FN(splat)(*mx));
     return (int)__builtin_reduce_min((at & iv) | (~at & (lane * 0 + h)));
+#endif
 }
 static inline __attribute__((always_inline)) int FN(rm_iamax)(const T *col, int q, int h, VI lane, T *mx) {
     if (col[q] != col[q]) {  // NaN first: nothing is larger
