@@ -23,6 +23,8 @@ typedef long long blk_vi64 __attribute__((vector_size(64), aligned(64)));
 typedef float blk_vf32 __attribute__((vector_size(64), aligned(64)));
 typedef int blk_vi32 __attribute__((vector_size(64), aligned(64)));
 typedef unsigned blk_vu32h __attribute__((vector_size(32)));
+typedef double blk_vf64h __attribute__((vector_size(32)));
+typedef float blk_vf32h __attribute__((vector_size(32)));
 typedef unsigned long long blk_vu64 __attribute__((vector_size(64)));
 
 // A helper thread running fn(arg); when none can be started, blk_join runs

@@ -1,8 +1,8 @@
 // Compiles kernels_impl.h and rowmajor_impl.h for one element type once per
 // instruction set, with BLK_MR x BLK_NR (rows x vectors) the register tile of
 // the row-major kernel's trailing update, sized to the variant's registers;
-// BLK_MASKED set where AVX-512's masked loads and stores can move partial
-// vectors; included by batchkernels.c with T, V, VI, W, TMIN and TNAME (f64 / f32)
+// BLK_MASKED (AVX-512) or BLK_MASKED_AVX2 set where masked loads and stores
+// can move partial vectors; included by batchkernels.c with T, V, VI, W, TMIN and TNAME (f64 / f32)
 // defined, which it undefines at the end. Function names end in
 // _TNAME_avx512, _TNAME_avx2 and _TNAME_base.
 #define BLK_CAT_(a, b, c) a##_##b##_##c
@@ -26,11 +26,13 @@
 #define FN(x) BLK_CAT(x, TNAME, avx2)
 #define BLK_MR 2
 #define BLK_NR 2
+#define BLK_MASKED_AVX2 1
 #include "kernels_impl.h"
 #include "rowmajor_impl.h"
 #undef FN
 #undef BLK_MR
 #undef BLK_NR
+#undef BLK_MASKED_AVX2
 #pragma clang attribute pop
 #endif
 

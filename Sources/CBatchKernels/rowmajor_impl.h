@@ -14,12 +14,30 @@
 
 // The first `cw` (< W) elements at `p` as a vector, zero past them; and
 // back (for the columns past the last whole vector of a row). With AVX-512,
-// one masked load or store (the elements past `cw` are not touched).
+// one masked load or store; with AVX2, one per 32-byte half (the elements
+// past `cw` are not touched).
+#if defined(BLK_MASKED_AVX2)
+// The lanes of 32-byte half `h` of a vector that lie below `cw`, as an
+// AVX2 mask (all bits set per lane).
+static inline __attribute__((always_inline)) __m256i FN(half_mask)(int cw, int h) {
+#if W == 8
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(cw - 4 * h), _mm256_setr_epi64x(0, 1, 2, 3));
+#else
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(cw - 8 * h), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+#endif
+}
+#endif
 static inline __attribute__((always_inline)) V FN(ldpart)(const T *p, int cw) {
 #if defined(BLK_MASKED) && W == 8
     return (V)_mm512_maskz_loadu_pd((__mmask8)((1u << cw) - 1), p);
 #elif defined(BLK_MASKED) && W == 16
     return (V)_mm512_maskz_loadu_ps((__mmask16)((1u << cw) - 1), p);
+#elif defined(BLK_MASKED_AVX2) && W == 8
+    const __m256d lo = _mm256_maskload_pd(p, FN(half_mask)(cw, 0)), hi = _mm256_maskload_pd(p + 4, FN(half_mask)(cw, 1));
+    return __builtin_shufflevector((blk_vf64h)lo, (blk_vf64h)hi, 0, 1, 2, 3, 4, 5, 6, 7);
+#elif defined(BLK_MASKED_AVX2) && W == 16
+    const __m256 lo = _mm256_maskload_ps(p, FN(half_mask)(cw, 0)), hi = _mm256_maskload_ps(p + 8, FN(half_mask)(cw, 1));
+    return __builtin_shufflevector((blk_vf32h)lo, (blk_vf32h)hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 #else
     V v = FN(splat)(0);
     for (int e = 0; e < cw; ++e) v[e] = p[e];
@@ -31,6 +49,13 @@ static inline __attribute__((always_inline)) void FN(stpart)(T *p, V v, int cw) 
     _mm512_mask_storeu_pd(p, (__mmask8)((1u << cw) - 1), (__m512d)v);
 #elif defined(BLK_MASKED) && W == 16
     _mm512_mask_storeu_ps(p, (__mmask16)((1u << cw) - 1), (__m512)v);
+#elif defined(BLK_MASKED_AVX2) && W == 8
+    _mm256_maskstore_pd(p, FN(half_mask)(cw, 0), (__m256d)__builtin_shufflevector(v, v, 0, 1, 2, 3));
+    _mm256_maskstore_pd(p + 4, FN(half_mask)(cw, 1), (__m256d)__builtin_shufflevector(v, v, 4, 5, 6, 7));
+#elif defined(BLK_MASKED_AVX2) && W == 16
+    _mm256_maskstore_ps(p, FN(half_mask)(cw, 0), (__m256)__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_ps(p + 8, FN(half_mask)(cw, 1),
+                        (__m256)__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
 #else
     for (int e = 0; e < cw; ++e) p[e] = v[e];
 #endif
