@@ -305,7 +305,7 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
         return -1;
     }
     V *G = L + nn, *X = G + nn, *rinv = X + nn;
-    int perm[BLK_MAX_N], perms[W][BLK_MAX_N];
+    int perms[W][BLK_MAX_N];
     const V zero = FN(splat)(0);
     for (int64_t g0 = 0; g0 < count; g0 += W) {
         const int valid = count - g0 < W ? (int)(count - g0) : W;
@@ -398,10 +398,10 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
         // Ā = P Z: row i of Z is row perm[i] of Ā.
         // Streamed: permuted into the second half of `stage`, then copied out.
         T *const dst = stream ? stage + (int64_t)W * ls : out + g0 * (int64_t)nn;
+        for (int l = 0; l < valid; ++l) FN(permutation)(ipiv + (g0 + l) * (int64_t)n, n, n, perms[l]);
         if (n % W == 0) {
             // Each W x W block of the interleaved Z holds W elements of one
             // row of every lane: de-interleaved straight into their rows of Ā.
-            for (int l = 0; l < valid; ++l) FN(permutation)(ipiv + (g0 + l) * (int64_t)n, n, n, perms[l]);
             for (int e0 = 0; e0 < nn; e0 += W) {
                 V r[W];
                 for (int k = 0; k < W; ++k) r[k] = X[e0 + k];
@@ -412,11 +412,10 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
         } else {
             FN(unstage)(X, stage, ls, valid, nn);
             for (int l = 0; l < valid; ++l) {
-                FN(permutation)(ipiv + (g0 + l) * (int64_t)n, n, n, perm);
                 T *d = dst + l * (int64_t)nn;
                 const T *z = stage + l * (int64_t)ls;
                 for (int r = 0; r < n; ++r) {
-                    T *dr = d + perm[r] * n;
+                    T *dr = d + perms[l][r] * n;
                     const T *zr = z + r * n;
                     for (int c = 0; c < n; ++c) dr[c] = zr[c];
                 }

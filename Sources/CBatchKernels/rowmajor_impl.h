@@ -407,10 +407,10 @@ static void FN(rm_getrf_fin)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
     FN(rm_getrf_multi)(1, &a, &pc, m, n, ld, &ipiv, &info, pivot, finite);
 }
 
-// Two finite matrices in step (FN(rm_getrf_multi)); `pc` holds both scratches.
-static void FN(rm_getrf_pair)(T *a0, T *a1, T *pc, int m, int n, int ld, int32_t *ipiv0, int32_t *ipiv1,
+// Two finite matrices in step (FN(rm_getrf_multi)), each with its scratch.
+static void FN(rm_getrf_pair)(T *a0, T *a1, T *pc0, T *pc1, int m, int n, int ld, int32_t *ipiv0, int32_t *ipiv1,
                               int32_t *info0, int32_t *info1, int pivot) {
-    T *const a[2] = {a0, a1}, *const p[2] = {pc, pc + (size_t)n * (size_t)((m + W - 1) / W * W)};
+    T *const a[2] = {a0, a1}, *const p[2] = {pc0, pc1};
     int32_t *const ip[2] = {ipiv0, ipiv1}, *const in[2] = {info0, info1};
     FN(rm_getrf_multi)(2, a, p, m, n, ld, ip, in, pivot, 1);
 }
@@ -422,24 +422,23 @@ static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
 static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m, int32_t n,
                         int32_t pivot) {
     const int64_t size = (int64_t)m * n, k = m < n ? m : n;
-    T *pc = aligned_alloc(64, sizeof(T) * 2 * (size_t)n * (size_t)((m + W - 1) / W * W));
+    const size_t pcs = (size_t)n * (size_t)((m + W - 1) / W * W);  // one matrix's panel scratch
+    T *pc = aligned_alloc(64, sizeof(T) * 2 * pcs);
     if (!pc) return -1;
-    // Matrices two at a time, factored in step when both are finite.
+    // Matrices two at a time, factored in step when both are finite (each is
+    // copied into `out` by its finiteness check).
     for (int64_t b = 0; b < count; b += 2) {
+        const int two = b + 1 < count;
         T *a = out + b * size;
         const T *src = in + b * size;
-        const int finite = FN(rm_finite)(src, m, n, n, a != src ? a : NULL);  // copied into `out` too
-        if (b + 1 == count) {
-            FN(rm_getrf_fin)(a, pc, m, n, n, ipiv + b * k, info + b, pivot, finite);
-            break;
-        }
-        const int finite1 = FN(rm_finite)(src + size, m, n, n, a != src ? a + size : NULL);
-        if (finite && finite1) {
-            FN(rm_getrf_pair)(a, a + size, pc, m, n, n, ipiv + b * k, ipiv + (b + 1) * k, info + b, info + b + 1,
-                              pivot);
+        const int f0 = FN(rm_finite)(src, m, n, n, a != src ? a : NULL);
+        const int f1 = two && FN(rm_finite)(src + size, m, n, n, a != src ? a + size : NULL);
+        if (f0 && f1) {
+            FN(rm_getrf_pair)(a, a + size, pc, pc + pcs, m, n, n, ipiv + b * k, ipiv + (b + 1) * k, info + b,
+                              info + b + 1, pivot);
         } else {
-            FN(rm_getrf_fin)(a, pc, m, n, n, ipiv + b * k, info + b, pivot, finite);
-            FN(rm_getrf_fin)(a + size, pc, m, n, n, ipiv + (b + 1) * k, info + b + 1, pivot, finite1);
+            FN(rm_getrf_fin)(a, pc, m, n, n, ipiv + b * k, info + b, pivot, f0);
+            if (two) FN(rm_getrf_fin)(a + size, pc, m, n, n, ipiv + (b + 1) * k, info + b + 1, pivot, f1);
         }
     }
     free(pc);
@@ -629,6 +628,24 @@ static inline __attribute__((always_inline)) void FN(rm_scale)(T *x, int len, T 
     for (; c < len; ++c) x[c] *= r;
 }
 
+// X (rows x cols, leading dimension ldx) = the strictly lower part of G's
+// first rows x cols block (leading dimension ldg), zero elsewhere.
+static void FN(rm_strict_lower)(T *X, int64_t ldx, const T *G, int64_t ldg, int rows, int cols) {
+    for (int i = 0; i < rows; ++i) {
+        const int c = i < cols ? i : cols;
+        __builtin_memcpy(X + i * ldx, G + i * ldg, sizeof(T) * (size_t)c);
+        __builtin_memset(X + i * ldx + c, 0, sizeof(T) * (size_t)(cols - c));
+    }
+}
+
+// Ā = P Z: row r of Z (m x n, contiguous) is row perm[r] of `out`, perm from
+// the k interchanges in ipiv.
+static void FN(rm_unpermute)(const int32_t *ipiv, int m, int k, int n, const T *Z, T *out, int *perm) {
+    FN(permutation)(ipiv, m, k, perm);
+    for (int r = 0; r < m; ++r)
+        __builtin_memcpy(out + perm[r] * (int64_t)n, Z + r * (int64_t)n, sizeof(T) * (size_t)n);
+}
+
 // Lᵀ X = B in place, Lᵀ unit upper triangular (L: the unit lower triangle of
 // lu's first k columns, leading dimension ld), X k rows (leading dimension
 // ldx): rows from the bottom, a block of rows at a time (A(i, r) = L[r][i]:
@@ -675,10 +692,7 @@ static void FN(rm_backward_one)(const T *lu, const int32_t *ipiv, const T *g, T 
     //   XT[i][j] = sum over k >= j of G[i][k] U[j][k],
     // for the columns from the start of the vector that holds the block's
     // first, then copied over X from each row's diagonal on.
-    for (int i = 0; i < n; ++i) {
-        __builtin_memcpy(X + i * N, g + i * N, sizeof(T) * (size_t)i);
-        __builtin_memset(X + i * N + i, 0, sizeof(T) * (size_t)(n - i));
-    }
+    FN(rm_strict_lower)(X, N, g, N, n, n);
     for (int i0 = 0; i0 < n; i0 += BLK_MR) {
         const int i1 = i0 + BLK_MR < n ? i0 + BLK_MR : n, cp = FN(rm_whole)(i1, n), c0 = i0 / W * W;
         // Lower: k past the block for every row, then the rest of each row's
@@ -702,10 +716,9 @@ static void FN(rm_backward_one)(const T *lu, const int32_t *ipiv, const T *g, T 
     FN(rm_solve_lt)(lu, N, X, N, n, n, 0);
     FN(rm_panel)(X, n, XT, n, n, n, 1);
     FN(rm_solve_u)(lu, N, XT, N, n, n, 0);
-    // Ā = P Z with Z = XTᵀ: row r of Z is row perm[r] of Ā.
+    // Ā = P Z with Z = XTᵀ.
     FN(rm_panel)(X, n, XT, n, n, n, 0);
-    FN(permutation)(ipiv, n, n, perm);
-    for (int r = 0; r < n; ++r) __builtin_memcpy(out + perm[r] * N, X + r * N, sizeof(T) * (size_t)n);
+    FN(rm_unpermute)(ipiv, n, n, n, X, out, perm);
 }
 
 // The gradient of one wide factorization (m < n; U = [U₁ | U₂]), row-major
@@ -727,10 +740,7 @@ static void FN(rm_backward_wide_one)(const T *lu, const int32_t *ipiv, const T *
     //   X[i][j] = G[i][j] + sum over r in (i, m) of L[r][i] G[r][j]
     //                     - sum over c in [i, n) of G[i][c] U[j][c],
     // by blocks of rows; zero elsewhere.
-    for (int i = 0; i < m; ++i) {
-        __builtin_memcpy(X + i * M, g + i * N, sizeof(T) * (size_t)i);
-        __builtin_memset(X + i * M + i, 0, sizeof(T) * (size_t)(m - i));
-    }
+    FN(rm_strict_lower)(X, M, g, N, m, m);
     for (int i0 = 0; i0 < m; i0 += BLK_MR) {
         const int i1 = i0 + BLK_MR < m ? i0 + BLK_MR : m, cp = FN(rm_whole)(i1, m);
         // Columns [0, cp), the block's own included: r and c past the block
@@ -754,9 +764,8 @@ static void FN(rm_backward_wide_one)(const T *lu, const int32_t *ipiv, const T *
     }
     // Lᵀ Y = M.
     FN(rm_solve_lt)(lu, N, Y, N, m, n, 0);
-    // Ā = P Y: row r of Y is row perm[r] of Ā.
-    FN(permutation)(ipiv, m, m, perm);
-    for (int r = 0; r < m; ++r) __builtin_memcpy(out + perm[r] * N, Y + r * N, sizeof(T) * (size_t)n);
+    // Ā = P Y.
+    FN(rm_unpermute)(ipiv, m, m, n, Y, out, perm);
 }
 
 // The gradient of one tall factorization (m > n; L = [L₁ ; L₂]), row-major
@@ -802,10 +811,9 @@ static void FN(rm_backward_tall_one)(const T *lu, const int32_t *ipiv, const T *
     for (int j = 0; j < n; ++j) __builtin_memcpy(MT + j * M, XT + j * N, sizeof(T) * (size_t)(j + 1));
     // U Zᵀ = Mᵀ.
     FN(rm_solve_u)(lu, N, MT, M, n, m, 0);
-    // Ā = P Z with Z = MTᵀ: row r of Z is row perm[r] of Ā.
+    // Ā = P Z with Z = MTᵀ.
     FN(rm_panel)(Z, n, MT, m, m, n, 0);
-    FN(permutation)(ipiv, m, n, perm);
-    for (int r = 0; r < m; ++r) __builtin_memcpy(out + perm[r] * N, Z + r * N, sizeof(T) * (size_t)n);
+    FN(rm_unpermute)(ipiv, m, n, n, Z, out, perm);
 }
 
 static int FN(rm_backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t m,

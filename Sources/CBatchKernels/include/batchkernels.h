@@ -52,11 +52,11 @@ int blk_getrf_f32(int isa, const float *in, float *out, int32_t *ipiv, int32_t *
 /// in place in `out` (which may equal `in`; otherwise `in` is copied there
 /// first): a blocked right-looking LU whose panels of W columns (8 for f64,
 /// 16 for f32) are factored in a column-major scratch and whose trailing
-/// update runs in register tiles. Every element sees the unblocked algorithm's products
-/// in the same order, as FMAs. A matrix holding Inf or NaN is factored
-/// unblocked, where a zero multiplier leaves its row (0 * Inf makes no NaN);
-/// a finite matrix whose elimination overflows to Inf may give NaN where the
-/// unblocked order would not. Returns 0, -1 when its scratch (about
+/// update runs in register tiles. Every element sees the unblocked
+/// algorithm's products in the same order, as FMAs. A matrix holding Inf or
+/// NaN is factored unblocked, where a zero multiplier leaves its row (0 * Inf
+/// makes no NaN); a finite matrix whose elimination overflows to Inf may give
+/// NaN where the unblocked order would not. Returns 0, -1 when its scratch (about
 /// 2 m n elements) cannot be allocated, -2 for m or n below 1.
 int blk_getrf_rm_f64(int isa, const double *in, double *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m,
                      int32_t n, int32_t pivot);
