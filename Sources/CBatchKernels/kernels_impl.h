@@ -56,6 +56,15 @@ static inline __attribute__((always_inline)) void FN(fence)(void) {
 #endif
 }
 
+// Prefetches part `part` of `parts` of the 64-byte lines of `count` elements
+// at `p` into the outer caches (prefetcht2), so that a group's input is on
+// its way while the group before it is being computed.
+static inline __attribute__((always_inline)) void FN(prefetch_part)(const T *p, int64_t count, int part, int parts) {
+    const int64_t lines = (count * (int64_t)sizeof(T) + 63) / 64, per = (lines + parts - 1) / parts;
+    const int64_t end = (part + 1) * per < lines ? (part + 1) * per : lines;
+    for (int64_t q = part * per; q < end; ++q) __builtin_prefetch((const char *)p + q * 64, 0, 1);
+}
+
 // In-register transpose of a W x W block (r[i][k] becomes r[k][i]): log2(W)
 // stages, each interleaving blocks of b lanes of rows i and i + b.
 static inline __attribute__((always_inline)) void FN(transpose)(V *r) {
@@ -311,11 +320,22 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
         const int valid = count - g0 < W ? (int)(count - g0) : W;
         FN(load)(L, stage, ls, lu, g0, valid, nn);
         FN(load)(G, stage, ls, g, g0, valid, nn);
+        // The next group's inputs are fetched during Φ, a share per row, for
+        // n from BLK_PREFETCH_MIN_N to BLK_PREFETCH_MAX_N (above, the group's
+        // own work is long enough for the hardware prefetcher; below, too
+        // short for one group's lead to help).
+        const int64_t next = n >= BLK_PREFETCH_MIN_N && n <= BLK_PREFETCH_MAX_N && count - g0 > W
+                                 ? (count - g0 - W < W ? count - g0 - W : W)
+                                 : 0;
         // Φ: strictly lower part Lᵀ tril₋₁(Ḡ), upper part triu(Ḡ) Uᵀ. Four
         // outputs at a time, so that four independent FMA chains run.
         for (int i = 0; i < n; ++i) {
             V *x = X + i * n;
             int j = 0;
+            if (next) {
+                FN(prefetch_part)(lu + (g0 + W) * (int64_t)nn, next * nn, i, n);
+                FN(prefetch_part)(g + (g0 + W) * (int64_t)nn, next * nn, i, n);
+            }
             for (; j + 4 <= i; j += 4) {
                 V s0 = G[i * n + j], s1 = G[i * n + j + 1], s2 = G[i * n + j + 2], s3 = G[i * n + j + 3];
                 for (int k = i + 1; k < n; ++k) {
