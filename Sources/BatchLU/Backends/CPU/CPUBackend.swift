@@ -37,10 +37,13 @@ public struct CPUTuning: Sendable, Equatable {
     /// 8 or 16 matrices outgrows L1 from n = 32 on) and of the column-major
     /// paths (no transposes, no per-call BLAS overhead). Crossovers measured
     /// on a 2-core AVX-512 EPYC, 4000 matrices: f64 n = 32 3.3–4.0 µs
-    /// blocked vs 3.6–4.9 µs interleaved; f32 n = 40 5.8 vs 4.5 µs, n = 48
-    /// 4.9 vs 5.5 µs. `blockedGetrfMaxN` = 0 turns it off.
+    /// blocked vs 3.6–4.9 µs interleaved. f32, through the API, 10000
+    /// matrices, median of 6 alternating rounds: n = 32 15.1 ms blocked vs
+    /// 17.5 ms interleaved, n = 28 11.4–14.9 vs 8.7 ms (the interleaved
+    /// group of 16 matrices outgrows L1 at n = 32). `blockedGetrfMaxN` = 0
+    /// turns it off.
     public var blockedGetrfMinN: Int = 32
-    public var blockedGetrfMinNFloat: Int = 48
+    public var blockedGetrfMinNFloat: Int = 32
     public var blockedGetrfMaxN: Int = 256
     /// Pivoted real matrices above the blocked kernel's sizes (or a lone one
     /// from `threadedBLASMinN` up) factor with the look-ahead getrf
