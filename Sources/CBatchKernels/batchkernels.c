@@ -12,12 +12,14 @@
 #pragma clang diagnostic ignored "-Wpsabi"
 
 #define BLK_MAX_N 64
-// The interleaved backward prefetches the next group's inputs for n in
+// The interleaved kernels prefetch the next group's input for n in
 // [BLK_PREFETCH_MIN_N, BLK_PREFETCH_MAX_N]. 2-core AVX-512 EPYC, 2 threads,
-// from memory, streamed output, min of 3 rounds each: f32 20000 x 16^2
-// 4.8-5.0 -> 4.4-4.5 ms, 100000 x 8^2 7.2-7.4 -> 6.1-6.4 ms; f64 20000 x
-// 16^2 8.4-8.8 -> 7.8-8.1 ms, 100000 x 8^2 11.8-12.3 -> 9.2-9.8 ms; n = 4 and
-// f32 10000 x 32^2 unchanged or slower (13.5 -> 13.7 ms).
+// from memory, streamed output, min of 3 rounds each. Backward: f32 20000 x
+// 16^2 4.8-5.0 -> 4.4-4.5 ms, 100000 x 8^2 7.2-7.4 -> 6.1-6.4 ms; f64 20000
+// x 16^2 8.4-8.8 -> 7.8-8.1 ms, 100000 x 8^2 11.8-12.3 -> 9.2-9.8 ms; n = 4
+// and f32 10000 x 32^2 unchanged or slower (13.5 -> 13.7 ms). Forward: f32
+// 20000 x 16^2 4.0-4.2 -> 3.8-3.9 ms, 100000 x 8^2 3.6-4.1 -> 3.3-3.6 ms;
+// f64 20000 x 16^2 6.4-6.5 -> 5.8-5.9 ms, 100000 x 8^2 5.5-6.4 -> 5.2-5.5 ms.
 #define BLK_PREFETCH_MIN_N 8
 #define BLK_PREFETCH_MAX_N 16
 

@@ -169,8 +169,12 @@ static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t 
     for (int64_t g0 = 0; g0 < count; g0 += W) {
         const int valid = count - g0 < W ? (int)(count - g0) : W;
         FN(load)(buf, stage, ls, in, g0, valid, nn);
+        const int64_t next = n >= BLK_PREFETCH_MIN_N && n <= BLK_PREFETCH_MAX_N && count - g0 > W
+                                 ? (count - g0 - W < W ? count - g0 - W : W)
+                                 : 0;
         V inf = FN(splat)(0);
         for (int j = 0; j < n; ++j) {
+            if (next) FN(prefetch_part)(in + (g0 + W) * (int64_t)nn, next * nn, j, n);
             V idx = FN(splat)((T)j);
             V *const rj = buf + j * n;
             int nc = 0;
