@@ -56,13 +56,27 @@ static inline __attribute__((always_inline)) void FN(fence)(void) {
 #endif
 }
 
-// Prefetches part `part` of `parts` of the 64-byte lines of `count` elements
-// at `p` into the outer caches (prefetcht2), so that a group's input is on
-// its way while the group before it is being computed.
-static inline __attribute__((always_inline)) void FN(prefetch_part)(const T *p, int64_t count, int part, int parts) {
+// Lines [*q0, *q1) of the 64-byte lines of `count` elements: part `part` of
+// `parts` equal shares.
+static inline __attribute__((always_inline)) void FN(part_lines)(int64_t count, int part, int parts, int64_t *q0,
+                                                                 int64_t *q1) {
     const int64_t lines = (count * (int64_t)sizeof(T) + 63) / 64, per = (lines + parts - 1) / parts;
-    const int64_t end = (part + 1) * per < lines ? (part + 1) * per : lines;
-    for (int64_t q = part * per; q < end; ++q) __builtin_prefetch((const char *)p + q * 64, 0, 1);
+    *q0 = part * per;
+    *q1 = (part + 1) * per < lines ? (part + 1) * per : lines;
+}
+// Prefetches that share of the lines at `p` into the outer caches
+// (prefetcht2), so that a group's input is on its way while the group
+// before it is being computed; FN(prefetch_part_w) for lines about to be
+// written (prefetchw).
+static inline __attribute__((always_inline)) void FN(prefetch_part)(const T *p, int64_t count, int part, int parts) {
+    int64_t q0, q1;
+    FN(part_lines)(count, part, parts, &q0, &q1);
+    for (int64_t q = q0; q < q1; ++q) __builtin_prefetch((const char *)p + q * 64, 0, 1);
+}
+static inline __attribute__((always_inline)) void FN(prefetch_part_w)(T *p, int64_t count, int part, int parts) {
+    int64_t q0, q1;
+    FN(part_lines)(count, part, parts, &q0, &q1);
+    for (int64_t q = q0; q < q1; ++q) __builtin_prefetch((char *)p + q * 64, 1, 1);
 }
 // The number of matrices in the group after the one at g0, which the group
 // at g0 prefetches: n from BLK_PREFETCH_MIN_N to BLK_PREFETCH_MAX_N only

@@ -303,11 +303,12 @@ static void FN(rm_panel)(T *a, int ld, T *pc, int ldp, int h, int w, int in) {
 // the second, so that one's chain of dependent steps (pivot search,
 // interchange, scaling, update) overlaps the other's. Each matrix's
 // arithmetic is that of factoring it alone. Two matrices must both be finite.
-// `pf` (`pfn` elements; may be NULL): memory to prefetch, a share per column.
+// `pf` (`pfn` elements; may be NULL): memory to prefetch for reading, a
+// share per column; `pfo` (the same size; may be NULL): for writing.
 static inline __attribute__((always_inline)) void FN(rm_getrf_multi)(const int cnt, T *const *a, T *const *pc, int m,
                                                                       int n, int ld, int32_t *const *ipiv,
                                                                       int32_t *const *info, int pivot, int finite,
-                                                                      const T *pf, int64_t pfn) {
+                                                                      const T *pf, int64_t pfn, T *pfo) {
     const int kmax = m < n ? m : n;
     const int nb = finite ? W : n;
     int32_t inf[2] = {0, 0};
@@ -323,6 +324,7 @@ static inline __attribute__((always_inline)) void FN(rm_getrf_multi)(const int c
         for (int j = k0; j < pe; ++j)
             for (int t = 0; t < cnt; ++t) {
                 if (pf && t == 0) FN(prefetch_part)(pf, pfn, j, kmax);
+                if (pfo && t == 1) FN(prefetch_part_w)(pfo, pfn, j, kmax);
                 const int q = j - k0;
                 T *const p_c = pc[t], *col = p_c + q * ldp;
                 int p = q;
@@ -407,15 +409,15 @@ static inline __attribute__((always_inline)) void FN(rm_getrf_multi)(const int c
 
 static void FN(rm_getrf_fin)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot,
                              int finite) {
-    FN(rm_getrf_multi)(1, &a, &pc, m, n, ld, &ipiv, &info, pivot, finite, NULL, 0);
+    FN(rm_getrf_multi)(1, &a, &pc, m, n, ld, &ipiv, &info, pivot, finite, NULL, 0, NULL);
 }
 
 // Two finite matrices in step (FN(rm_getrf_multi)), each with its scratch.
 static void FN(rm_getrf_pair)(T *a0, T *a1, T *pc0, T *pc1, int m, int n, int ld, int32_t *ipiv0, int32_t *ipiv1,
-                              int32_t *info0, int32_t *info1, int pivot, const T *pf, int64_t pfn) {
+                              int32_t *info0, int32_t *info1, int pivot, const T *pf, int64_t pfn, T *pfo) {
     T *const a[2] = {a0, a1}, *const p[2] = {pc0, pc1};
     int32_t *const ip[2] = {ipiv0, ipiv1}, *const in[2] = {info0, info1};
-    FN(rm_getrf_multi)(2, a, p, m, n, ld, ip, in, pivot, 1, pf, pfn);
+    FN(rm_getrf_multi)(2, a, p, m, n, ld, ip, in, pivot, 1, pf, pfn, pfo);
 }
 
 static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot) {
@@ -437,14 +439,17 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
         const int f0 = FN(rm_finite)(src, m, n, n, a != src ? a : NULL);
         const int f1 = two && FN(rm_finite)(src + size, m, n, n, a != src ? a + size : NULL);
         if (f0 && f1) {
-            // The next pair's input is prefetched during this pair's columns
-            // (2 threads, f64, min of 3 rounds: 2000 x 64² 23.2-24.1 ->
-            // 21.8-22.5 ms into fresh 4 KiB pages, 12.0-12.4 -> 11.5-11.8 ms
-            // into a reused output; 500 x 128² 26.5-27.3 -> 24.8-25.4 ms;
-            // f32 unchanged).
+            // The next pair's input (read) and output (write) are prefetched
+            // during this pair's columns. 2 threads, min of 3 rounds: the
+            // input, f64 2000 x 64² 12.0-12.4 -> 11.5-11.8 ms into a reused
+            // output, 500 x 128² 15.6 -> 14.6 ms, f32 unchanged; the output
+            // too, into fresh huge pages: f64 1000 x 64 x 32 2.62-2.72 ->
+            // 2.23-2.32 ms, 2000 x 64² 14.2-14.6 -> 13.9-14.0 ms, f32 2000 x
+            // 64² 6.0-6.4 -> 5.6-5.8 ms, 500 x 128² 7.45-7.49 -> 6.94-7.23 ms.
             const int64_t nx = count - b - 2 < 2 ? count - b - 2 : 2;
             FN(rm_getrf_pair)(a, a + size, pc, pc + pcs, m, n, n, ipiv + b * k, ipiv + (b + 1) * k, info + b,
-                              info + b + 1, pivot, nx > 0 ? src + 2 * size : NULL, nx * size);
+                              info + b + 1, pivot, nx > 0 ? src + 2 * size : NULL, nx * size,
+                              nx > 0 && a != src ? a + 2 * size : NULL);
         } else {
             FN(rm_getrf_fin)(a, pc, m, n, n, ipiv + b * k, info + b, pivot, f0);
             if (two) FN(rm_getrf_fin)(a + size, pc, m, n, n, ipiv + (b + 1) * k, info + b + 1, pivot, f1);
