@@ -20,6 +20,12 @@
 // and f32 10000 x 32^2 unchanged or slower (13.5 -> 13.7 ms). Forward: f32
 // 20000 x 16^2 4.0-4.2 -> 3.8-3.9 ms, 100000 x 8^2 3.6-4.1 -> 3.3-3.6 ms;
 // f64 20000 x 16^2 6.4-6.5 -> 5.8-5.9 ms, 100000 x 8^2 5.5-6.4 -> 5.2-5.5 ms.
+// An output they do not stream is prefetched for writing the same way
+// (prefetchw; it does nothing on pages not yet faulted in, so it helps only
+// when the output's memory is already mapped: bench-gpu f64 with glibc's
+// mmap off, 3 alternating rounds, forward 100000 x 8^2 7.1-7.7 -> 6.3-6.9
+// ms, 20000 x 16^2 7.0-7.4 -> 6.0-6.4 ms, backward 100000 x 8^2 9.8-10.5 ->
+// 8.6-9.0 ms; within noise with fresh pages).
 #define BLK_PREFETCH_MIN_N 8
 #define BLK_PREFETCH_MAX_N 16
 

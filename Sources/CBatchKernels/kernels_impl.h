@@ -195,6 +195,7 @@ static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t 
         V inf = FN(splat)(0);
         for (int j = 0; j < n; ++j) {
             if (next) FN(prefetch_part)(in + (g0 + W) * (int64_t)nn, next * nn, j, n);
+            if (next && !stream) FN(prefetch_part_w)(out + (g0 + W) * (int64_t)nn, next * nn, j, n);
             V idx = FN(splat)((T)j);
             V *const rj = buf + j * n;
             int nc = 0;
@@ -354,6 +355,7 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
             if (next) {
                 FN(prefetch_part)(lu + (g0 + W) * (int64_t)nn, next * nn, i, n);
                 FN(prefetch_part)(g + (g0 + W) * (int64_t)nn, next * nn, i, n);
+                if (!stream) FN(prefetch_part_w)(out + (g0 + W) * (int64_t)nn, next * nn, i, n);
             }
             for (; j + 4 <= i; j += 4) {
                 V s0 = G[i * n + j], s1 = G[i * n + j + 1], s2 = G[i * n + j + 2], s3 = G[i * n + j + 3];
