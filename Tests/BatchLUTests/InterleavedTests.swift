@@ -50,11 +50,18 @@ func kernelBackward<T: LUScalar>(_ f: LUFactors<T>, _ g: Tensor<T>, offset: Int 
 
 func checkInterleaved<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int32, name: String) throws {
     let lapack = TestBackend.cpuLibrary.choice, scalar = TestBackend.cpuNative.choice
-    for n in [1, 2, 3, 5, 8, 9, 16, 17, 31, 32, 33, 64] {
-        let batch = 37, size = n * n
+    for n in [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 32, 33, 64] {
+        // 59 matrices: the last pair of groups (n <= 4) has a full first
+        // group and a partial second one, both for 16 lanes (f32) and 8
+        // (f64); singular members sit in first and second groups of pairs.
+        let batch = 59, size = n * n
         var a = try Tensor<T>.random([batch, n, n], seed: UInt64(100 + n))
-        for i in 0..<size { a.elements[3 * size + i] = .zero }                 // all zero: info 1
-        for r in 0..<n { a.elements[7 * size + r * n + (n - 1)] = .zero }      // last column zero: info n
+        for b in [3, 26, 50] {                                                // all zero: info 1
+            for i in 0..<size { a.elements[b * size + i] = .zero }
+        }
+        for b in [7, 13, 44, 57] {                                            // last column zero: info n
+            for r in 0..<n { a.elements[b * size + r * n + (n - 1)] = .zero }
+        }
         for r in 0..<n { a.elements[11 * size + r * n] = T(r % 2 == 0 ? 1 : -1) } // ties in column 0
         a.elements[20 * size + size / 2] = .nan                                // non-finite members
         a.elements[29 * size] = .infinity
