@@ -174,10 +174,10 @@ static inline __attribute__((always_inline)) void FN(load)(V *buf, T *stage, int
 }
 
 // De-interleaves lanes 0 .. valid - 1 of buf into `stage` (lanes ls apart).
-// The stores go over all W lanes with a test, not up to `valid`, so that
-// every index into `r` is a constant and `r` stays in registers (with a
-// variable bound, clang kept `r` in memory and filled it by a call to
-// memcpy: one thread, in cache, f32 n = 4 0.189 -> 0.139 ms per 16 K
+// The stores go over all W lanes with a test, not up to `valid`, so that every
+// index into `r` is a constant and `r` stays in registers (with a variable
+// bound, clang kept `r` in memory and filled it by a call to memcpy: C harness
+// built at -O3, one thread, in cache, f32 n = 4 0.189 -> 0.139 ms per 16 K
 // matrices, n = 8 0.198 -> 0.150 ms per 4 K).
 static inline __attribute__((always_inline)) void FN(unstage)(const V *buf, T *stage, int ls, int valid, int nn) {
     int e0 = 0;
@@ -391,11 +391,11 @@ static inline __attribute__((always_inline)) int FN(getrf_n)(const T *in, T *out
     return 0;
 }
 
-// The sizes of the benchmark's grid and those below 8 get code of their
-// own, compiled for that n: loops unrolled, offsets constant (one thread,
-// in cache, min of 15, with the stage's copy still in place: f32 n = 4
-// 0.258 -> 0.203 ms per 16 K matrices, n = 8 0.247 -> 0.228 ms per 4 K;
-// f64 n = 4 0.358 -> 0.310 ms, n = 8 0.351 -> 0.302 ms; n = 16 0.306 ->
+// The sizes of the benchmark's grid and those below 8 get code of their own,
+// compiled for that n: loops unrolled, offsets constant (C harness built at
+// -O3, one thread, in cache, min of 15, with the stage's copy still in place:
+// f32 n = 4 0.258 -> 0.203 ms per 16 K matrices, n = 8 0.247 -> 0.228 ms per 4
+// K; f64 n = 4 0.358 -> 0.310 ms, n = 8 0.351 -> 0.302 ms; n = 16 0.306 ->
 // 0.285 ms f32, 0.505 -> 0.414 ms f64 per 1 K).
 static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n, int32_t pivot,
                      int32_t stream) {
@@ -615,10 +615,10 @@ static inline __attribute__((always_inline)) int FN(backward_n)(const T *lu, con
     return 0;
 }
 
-// As FN(getrf): code compiled for the grid's n and those below 8 (one
-// thread, in cache, min of 15: f32 n = 4 0.351 -> 0.212 ms per 16 K
-// matrices, n = 8 0.265 -> 0.242 ms per 4 K, n = 16 0.275 -> 0.213 ms per
-// 1 K; f64 n = 4 0.470 -> 0.280 ms, n = 8 0.350 -> 0.303 ms, n = 16
+// As FN(getrf): code compiled for the grid's n and those below 8 (C harness
+// built at -O3, one thread, in cache, min of 15: f32 n = 4 0.351 -> 0.212 ms
+// per 16 K matrices, n = 8 0.265 -> 0.242 ms per 4 K, n = 16 0.275 -> 0.213 ms
+// per 1 K; f64 n = 4 0.470 -> 0.280 ms, n = 8 0.350 -> 0.303 ms, n = 16
 // unchanged).
 static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, int64_t count, int32_t n,
                         int32_t stream) {
