@@ -31,11 +31,10 @@
 // A group of matrices of up to this many bytes each is transposed straight
 // from the input and into the output; larger ones go through a staging copy
 // (FN(load)). C harness built at -O3; 2 threads, from memory into a reused
-// output, min of 11, the
-// staging copy always -> up to 1 KiB -> up to 4 KiB: forward f32 20000 x
-// 16^2 2.94 -> 2.66 -> 2.56 ms, 10000 x 24^2 4.92 -> 4.99 -> 4.50 ms,
-// 10000 x 28^2 7.26 -> 7.26 -> 6.67 ms; f64 20000 x 16^2 5.46 -> 5.56 ->
-// 4.98 ms; f64 24^2 and 28^2 (over 4 KiB) unchanged.
+// output, min of 11, the staging copy always -> up to 1 KiB -> up to 4 KiB:
+// forward f32 20000 x 16^2 2.94 -> 2.66 -> 2.56 ms, 10000 x 24^2 4.92 -> 4.99
+// -> 4.50 ms, 10000 x 28^2 7.26 -> 7.26 -> 6.67 ms; f64 20000 x 16^2 5.46 ->
+// 5.56 -> 4.98 ms; f64 24^2 and 28^2 (over 4 KiB) unchanged.
 #define BLK_DIRECT_MAX_BYTES 4096
 // Up to this n the interleaved forward factors two groups in step. C harness
 // built at -O3; one thread, in cache, min of 15 (per 16 K matrices of n = 4,
@@ -44,6 +43,9 @@
 // 3 f32 0.285 -> 0.297 ms, f64 0.310 -> 0.303 ms; n = 5 to 8 and 16 as fast or
 // slower (f32 n = 5 0.188 -> 0.227 ms).
 #define BLK_PAIR_MAX_N 4
+// The n for which the interleaved forward and backward are compiled with n
+// a constant (FN(getrf), FN(backward)); X(k) for each.
+#define BLK_SPECIALISED_N(X) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(16)
 
 #if defined(__x86_64__) && defined(__clang__)
 #define BLK_X86 1

@@ -78,13 +78,14 @@ static inline __attribute__((always_inline)) void FN(prefetch_part_w)(T *p, int6
     FN(part_lines)(count, part, parts, &q0, &q1);
     for (int64_t q = q0; q < q1; ++q) __builtin_prefetch((char *)p + q * 64, 1, 1);
 }
-// The number of matrices in the group after the one at g0, which the group
-// at g0 prefetches: n from BLK_PREFETCH_MIN_N to BLK_PREFETCH_MAX_N only
-// (above, a group's own work is long enough for the hardware prefetcher;
-// below, too short for one group's lead to help).
-static inline __attribute__((always_inline)) int64_t FN(next_group)(int64_t count, int64_t g0, int n) {
-    if (n < BLK_PREFETCH_MIN_N || n > BLK_PREFETCH_MAX_N || count - g0 <= W) return 0;
-    return count - g0 - W < W ? count - g0 - W : W;
+// The number of matrices in the `span` (W, or W per group factored in step)
+// after the one at g0, which the span at g0 prefetches: n from
+// BLK_PREFETCH_MIN_N to BLK_PREFETCH_MAX_N only (above, a group's own work
+// is long enough for the hardware prefetcher; below, too short for one
+// group's lead to help).
+static inline __attribute__((always_inline)) int64_t FN(next_group)(int64_t count, int64_t g0, int n, int span) {
+    if (n < BLK_PREFETCH_MIN_N || n > BLK_PREFETCH_MAX_N || count - g0 <= span) return 0;
+    return count - g0 - span < span ? count - g0 - span : span;
 }
 
 // In-register transpose of a W x W block (r[i][k] becomes r[k][i]): log2(W)
@@ -369,13 +370,13 @@ static inline __attribute__((always_inline)) int FN(getrf_n)(const T *in, T *out
     // cheaper).
     const int defer = n >= 32;
     for (int64_t g0 = 0; g0 < count; g0 += G * W) {
-        int valid[2] = {count - g0 < W ? (int)(count - g0) : W, 0};
-        if (G == 2 && count - g0 > W) valid[1] = count - g0 - W < W ? (int)(count - g0 - W) : W;
-        const int groups = valid[1] > 0 ? 2 : 1;
-        for (int g = 0; g < groups; ++g) FN(load)(bufs[g], stage, ls, in, g0 + g * W, valid[g], nn);
-        int64_t next = count - g0 - G * W;
-        if (n < BLK_PREFETCH_MIN_N || n > BLK_PREFETCH_MAX_N || next <= 0) next = 0;
-        if (next > G * W) next = G * W;
+        int valid[2], groups = 0;  // matrices in each group, groups with any
+        for (; groups < G && g0 + groups * W < count; ++groups) {
+            const int64_t left = count - g0 - groups * W;
+            valid[groups] = left < W ? (int)left : W;
+            FN(load)(bufs[groups], stage, ls, in, g0 + groups * W, valid[groups], nn);
+        }
+        const int64_t next = FN(next_group)(count, g0, n, G * W);
         V inf[2] = {FN(splat)(0), FN(splat)(0)};
         for (int j = 0; j < n; ++j) {
             if (next) FN(prefetch_part)(in + (g0 + G * W) * (int64_t)nn, next * nn, j, n);
@@ -391,18 +392,18 @@ static inline __attribute__((always_inline)) int FN(getrf_n)(const T *in, T *out
     return 0;
 }
 
-// The sizes of the benchmark's grid and those below 8 get code of their own,
-// compiled for that n: loops unrolled, offsets constant (C harness built at
-// -O3, one thread, in cache, min of 15, with the stage's copy still in place:
-// f32 n = 4 0.258 -> 0.203 ms per 16 K matrices, n = 8 0.247 -> 0.228 ms per 4
-// K; f64 n = 4 0.358 -> 0.310 ms, n = 8 0.351 -> 0.302 ms; n = 16 0.306 ->
-// 0.285 ms f32, 0.505 -> 0.414 ms f64 per 1 K).
+// The n of BLK_SPECIALISED_N (the benchmark's grid and those below 8) get code
+// of their own, compiled for that n: loops unrolled, offsets constant (C
+// harness built at -O3, one thread, in cache, min of 15, with the stage's copy
+// still in place: f32 n = 4 0.258 -> 0.203 ms per 16 K matrices, n = 8 0.247
+// -> 0.228 ms per 4 K; f64 n = 4 0.358 -> 0.310 ms, n = 8 0.351 -> 0.302 ms; n
+// = 16 0.306 -> 0.285 ms f32, 0.505 -> 0.414 ms f64 per 1 K).
 static int FN(getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t n, int32_t pivot,
                      int32_t stream) {
     switch (n) {
 #define BLK_CASE(k) \
     case k: return FN(getrf_n)(in, out, ipiv, info, count, k, pivot, stream);
-        BLK_CASE(2) BLK_CASE(3) BLK_CASE(4) BLK_CASE(5) BLK_CASE(6) BLK_CASE(7) BLK_CASE(8) BLK_CASE(16)
+        BLK_SPECIALISED_N(BLK_CASE)
 #undef BLK_CASE
     default: return FN(getrf_n)(in, out, ipiv, info, count, n, pivot, stream);
     }
@@ -440,7 +441,7 @@ static inline __attribute__((always_inline)) int FN(backward_n)(const T *lu, con
         FN(load)(L, stage, ls, lu, g0, valid, nn);
         FN(load)(G, stage, ls, g, g0, valid, nn);
         // The next group's inputs are fetched during Φ, a share per row.
-        const int64_t next = FN(next_group)(count, g0, n);
+        const int64_t next = FN(next_group)(count, g0, n, W);
         // Φ: strictly lower part Lᵀ tril₋₁(Ḡ), upper part triu(Ḡ) Uᵀ. Four
         // outputs at a time, so that four independent FMA chains run.
         for (int i = 0; i < n; ++i) {
@@ -625,7 +626,7 @@ static int FN(backward)(const T *lu, const int32_t *ipiv, const T *g, T *out, in
     switch (n) {
 #define BLK_CASE(k) \
     case k: return FN(backward_n)(lu, ipiv, g, out, count, k, stream);
-        BLK_CASE(2) BLK_CASE(3) BLK_CASE(4) BLK_CASE(5) BLK_CASE(6) BLK_CASE(7) BLK_CASE(8) BLK_CASE(16)
+        BLK_SPECIALISED_N(BLK_CASE)
 #undef BLK_CASE
     default: return FN(backward_n)(lu, ipiv, g, out, count, n, stream);
     }
