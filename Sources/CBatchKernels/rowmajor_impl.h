@@ -280,13 +280,17 @@ static void FN(rm_panel)(T *a, int ld, T *pc, int ldp, int h, int w, int in) {
                 else a[(int64_t)i * ld + q] = pc[(int64_t)q * ldp + i];
             }
     }
+    // The tests on q0 < w and h < ldp are explicit: at -O2 (SwiftPM's
+    // release C flags) clang kept the row loop around an empty column loop,
+    // h idle iterations per call, 40 % of this function's time at 64 x 32.
+    if (q0 < w)
 #pragma clang loop vectorize(disable)
-    for (int i = 0; i < h; ++i)
-        for (int q = q0; q < w; ++q) {
-            if (in) pc[(int64_t)q * ldp + i] = a[(int64_t)i * ld + q];
-            else a[(int64_t)i * ld + q] = pc[(int64_t)q * ldp + i];
-        }
-    if (in)  // padding rows [h, ldp): zero, so no update touches them
+        for (int i = 0; i < h; ++i)
+            for (int q = q0; q < w; ++q) {
+                if (in) pc[(int64_t)q * ldp + i] = a[(int64_t)i * ld + q];
+                else a[(int64_t)i * ld + q] = pc[(int64_t)q * ldp + i];
+            }
+    if (in && h < ldp)  // padding rows [h, ldp): zero, so no update touches them
         for (int q = 0; q < w; ++q)
             for (int i = h; i < ldp; ++i) pc[(int64_t)q * ldp + i] = 0;
 }
