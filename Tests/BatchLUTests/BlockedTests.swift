@@ -37,7 +37,7 @@ func sameValues<T: LUScalar & BinaryFloatingPoint>(_ x: ArraySlice<T>, _ y: Arra
 
 func checkBlockedAgainstUnblocked<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int32, name: String) throws {
     let lapack = TestBackend.cpuLibrary.choice
-    for n in [33, 40, 64] {
+    for n in [32, 33, 40, 64] {  // 32: the blocked path's smallest n (CPUTuning.blockedGetrfMinN)
         let batch = 21, size = n * n
         var a = try Tensor<T>.random([batch, n, n], seed: UInt64(400 + n))
         for i in 0..<size { a.elements[3 * size + i] = .zero }                 // all zero: info 1
@@ -78,7 +78,10 @@ func checkBlockedAgainstUnblocked<T: LUScalar & BinaryFloatingPoint>(_: T.Type, 
 
 func checkBlockedShapes<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int32, name: String) throws {
     let lapack = TestBackend.cpuLibrary.choice, native = TestBackend.cpuNative.choice
-    for (batch, m, n) in [(3, 100, 70), (3, 70, 100), (2, 5, 90), (2, 90, 5), (2, 129, 129), (1, 250, 161)] {
+    // (9, 32, 20), (6, 20, 32): max(m, n) = 32, the blocked path's smallest; a last panel narrower than a
+    // vector, and (20 rows) panels padded to whole vectors.
+    for (batch, m, n) in [(3, 100, 70), (3, 70, 100), (2, 5, 90), (2, 90, 5), (2, 129, 129), (1, 250, 161),
+                          (9, 32, 20), (6, 20, 32)] {
         let k = min(m, n), size = m * n
         var a = try Tensor<T>.random([batch, m, n], seed: UInt64(m * 11 + n))
         for r in 0..<m { a.elements[r * n + k / 2] = .zero }                   // matrix 0: zero column k/2
