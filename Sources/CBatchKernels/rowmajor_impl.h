@@ -248,8 +248,15 @@ static inline __attribute__((always_inline)) int FN(rm_iamax_reduce)(V mv, VI iv
     __builtin_memcpy(mx, &bits, sizeof bits);
     return (int)~(unsigned)key;
 #else
-    *mx = __builtin_reduce_max(mv);
-    const VI at = (VI)(mv == FN(splat)(*mx));
+    // The largest value by an integer reduction of the lanes' bits (a
+    // non-negative double orders as its bits, a masked lane's -1 as a
+    // negative integer): __builtin_reduce_max on doubles is a chain of
+    // scalar maxima with NaN fix-ups, 18.6 % of this function's samples at
+    // 64 x 32 (perf cpu-clock).
+    const VI bits = (VI)mv;
+    const long long top = __builtin_reduce_max(bits);
+    __builtin_memcpy(mx, &top, sizeof top);
+    const VI at = (VI)(bits == top);
     return (int)__builtin_reduce_min((at & iv) | (~at & (lane * 0 + h)));
 #endif
 }
