@@ -452,20 +452,57 @@ static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
     FN(rm_getrf_fin)(a, pc, m, n, ld, ipiv, info, pivot, FN(rm_finite)(a, m, n, ld, NULL));
 }
 
+// One matrix (m x n, leading dimension n) at `src` copied to `dst`
+// (leading dimension ld); whether it is all finite (FN(rm_finite), row by
+// row when ld != n).
+static inline __attribute__((always_inline)) int FN(rm_copy_in)(const T *src, T *dst, int m, int n, int ld) {
+    if (ld == n) return FN(rm_finite)(src, m, n, n, dst);
+    int ok = 1;
+    for (int i = 0; i < m; ++i) ok &= FN(rm_finite)(src + (int64_t)i * n, 1, n, n, dst + (int64_t)i * ld);
+    return ok;
+}
+
+// The smallest matrix (bytes) that FN(rm_getrf) factors in an aligned
+// working copy when `out` or its rows are not 64-byte aligned. Through the
+// API (whose large outputs are Swift arrays 48 bytes past a line), with
+// the copy from 32 KiB up, bench-gpu, 3 alternating rounds, min forward:
+// f64 2000 x 64² 13.76 -> 12.98 ms, 500 x 128² 17.40 -> 16.10 ms, 100 x
+// 256² 21.76 -> 20.29 ms, f32 500 x 128² 6.65 -> 6.38 ms, 100 x 256² 8.51
+// -> 8.21 ms. With it at every size, f64 1000 x (64x32) (16 KiB a matrix)
+// took 2.02-2.23 ms against 1.81-1.88 ms without (3 rounds of 100 calls).
+#ifndef BLK_WORK_MIN_BYTES
+#define BLK_WORK_MIN_BYTES 32768
+#endif
+
 static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m, int32_t n,
                         int32_t pivot) {
     const int64_t size = (int64_t)m * n, k = m < n ? m : n;
     const size_t pcs = (size_t)n * (size_t)((m + W - 1) / W * W);  // one matrix's panel scratch
-    T *pc = aligned_alloc(64, sizeof(T) * 2 * pcs);
+    // When `out` or its rows are not 64-byte aligned (a Swift array's
+    // elements start 32 bytes into a 16-byte aligned block), each pair of
+    // matrices from BLK_WORK_MIN_BYTES up is factored in an aligned copy
+    // whose rows are padded to whole vectors, then copied out: otherwise
+    // every vector access of the factorization straddles two cache lines.
+    // C harness, f64 500 x 128², 2 threads, fresh huge pages, min of 3
+    // rounds: output aligned 14.6-15.2 ms, 48 bytes past a line 16.5-16.8 ms,
+    // the latter with this copy 15.6-16.1 ms.
+    const int ldw = (n + W - 1) / W * W;
+    const int work = (size_t)size * sizeof(T) >= BLK_WORK_MIN_BYTES && (((uintptr_t)out % 64) != 0 || ldw != n);
+    const size_t wks = (size_t)m * (size_t)ldw;  // one matrix's working copy
+    T *pc = aligned_alloc(64, sizeof(T) * 2 * (pcs + (work ? wks : 0)));
     if (!pc) return -1;
+    T *const wk = work ? pc + 2 * pcs : NULL;
+    const int ld = work ? ldw : n;
+    const int64_t step = work ? (int64_t)wks : size;
     // Matrices two at a time, factored in step when both are finite (each is
-    // copied into `out` by its finiteness check).
+    // copied into `out`, or into the working copy, by its finiteness check).
     for (int64_t b = 0; b < count; b += 2) {
         const int two = b + 1 < count;
-        T *a = out + b * size;
+        T *const dst = out + b * size, *const a = work ? wk : dst;
         const T *src = in + b * size;
-        const int f0 = FN(rm_finite)(src, m, n, n, a != src ? a : NULL);
-        const int f1 = two && FN(rm_finite)(src + size, m, n, n, a != src ? a + size : NULL);
+        const int f0 = work ? FN(rm_copy_in)(src, a, m, n, ld) : FN(rm_finite)(src, m, n, n, a != src ? a : NULL);
+        const int f1 = two && (work ? FN(rm_copy_in)(src + size, a + step, m, n, ld)
+                                    : FN(rm_finite)(src + size, m, n, n, a != src ? a + size : NULL));
         if (f0 && f1) {
             // The next pair's input (read) and output (write) are prefetched
             // during this pair's columns. 2 threads, min of 3 rounds: the
@@ -475,13 +512,18 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
             // 2.23-2.32 ms, 2000 x 64² 14.2-14.6 -> 13.9-14.0 ms, f32 2000 x
             // 64² 6.0-6.4 -> 5.6-5.8 ms, 500 x 128² 7.45-7.49 -> 6.94-7.23 ms.
             const int64_t nx = count - b - 2 < 2 ? count - b - 2 : 2;
-            FN(rm_getrf_pair)(a, a + size, pc, pc + pcs, m, n, n, ipiv + b * k, ipiv + (b + 1) * k, info + b,
+            FN(rm_getrf_pair)(a, a + step, pc, pc + pcs, m, n, ld, ipiv + b * k, ipiv + (b + 1) * k, info + b,
                               info + b + 1, pivot, nx > 0 ? src + 2 * size : NULL, nx * size,
-                              nx > 0 && a != src ? a + 2 * size : NULL);
+                              nx > 0 && dst != src ? dst + 2 * size : NULL);
         } else {
-            FN(rm_getrf_fin)(a, pc, m, n, n, ipiv + b * k, info + b, pivot, f0);
-            if (two) FN(rm_getrf_fin)(a + size, pc, m, n, n, ipiv + (b + 1) * k, info + b + 1, pivot, f1);
+            FN(rm_getrf_fin)(a, pc, m, n, ld, ipiv + b * k, info + b, pivot, f0);
+            if (two) FN(rm_getrf_fin)(a + step, pc, m, n, ld, ipiv + (b + 1) * k, info + b + 1, pivot, f1);
         }
+        if (work)
+            for (int t = 0; t < 1 + two; ++t)
+                for (int i = 0; i < m; ++i)
+                    __builtin_memcpy(dst + t * size + (int64_t)i * n, a + t * step + (int64_t)i * ld,
+                                     sizeof(T) * (size_t)n);
     }
     free(pc);
     return 0;
