@@ -452,11 +452,11 @@ static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
     FN(rm_getrf_fin)(a, pc, m, n, ld, ipiv, info, pivot, FN(rm_finite)(a, m, n, ld, NULL));
 }
 
-// One matrix (m x n, leading dimension n) at `src` copied to `dst`
-// (leading dimension ld); whether it is all finite (FN(rm_finite), row by
-// row when ld != n).
+// Whether the m x n matrix at `src` (leading dimension n) is all finite
+// (FN(rm_finite)); it is also copied to `dst` (leading dimension ld, row by
+// row when ld != n) unless `dst` is NULL.
 static inline __attribute__((always_inline)) int FN(rm_copy_in)(const T *src, T *dst, int m, int n, int ld) {
-    if (ld == n) return FN(rm_finite)(src, m, n, n, dst);
+    if (ld == n || !dst) return FN(rm_finite)(src, m, n, n, dst);
     int ok = 1;
     for (int i = 0; i < m; ++i) ok &= FN(rm_finite)(src + (int64_t)i * n, 1, n, n, dst + (int64_t)i * ld);
     return ok;
@@ -500,9 +500,8 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
         const int two = b + 1 < count;
         T *const dst = out + b * size, *const a = work ? wk : dst;
         const T *src = in + b * size;
-        const int f0 = work ? FN(rm_copy_in)(src, a, m, n, ld) : FN(rm_finite)(src, m, n, n, a != src ? a : NULL);
-        const int f1 = two && (work ? FN(rm_copy_in)(src + size, a + step, m, n, ld)
-                                    : FN(rm_finite)(src + size, m, n, n, a != src ? a + size : NULL));
+        const int f0 = FN(rm_copy_in)(src, a != src ? a : NULL, m, n, ld);
+        const int f1 = two && FN(rm_copy_in)(src + size, a != src ? a + step : NULL, m, n, ld);
         if (f0 && f1) {
             // The next pair's input (read) and output (write) are prefetched
             // during this pair's columns. 2 threads, min of 3 rounds: the
