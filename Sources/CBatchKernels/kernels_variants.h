@@ -14,12 +14,14 @@
 #define BLK_MR 4
 #define BLK_NR 4
 #define BLK_MASKED 1
+#define BLK_SPLIT_BYTES 32
 #include "kernels_impl.h"
 #include "rowmajor_impl.h"
 #undef FN
 #undef BLK_MR
 #undef BLK_NR
 #undef BLK_MASKED
+#undef BLK_SPLIT_BYTES
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
@@ -27,23 +29,27 @@
 #define BLK_MR 2
 #define BLK_NR 2
 #define BLK_MASKED_AVX2 1
+#define BLK_SPLIT_BYTES 32
 #include "kernels_impl.h"
 #include "rowmajor_impl.h"
 #undef FN
 #undef BLK_MR
 #undef BLK_NR
 #undef BLK_MASKED_AVX2
+#undef BLK_SPLIT_BYTES
 #pragma clang attribute pop
 #endif
 
 #define FN(x) BLK_CAT(x, TNAME, base)
 #define BLK_MR 1
 #define BLK_NR 2
+#define BLK_SPLIT_BYTES 16
 #include "kernels_impl.h"
 #include "rowmajor_impl.h"
 #undef FN
 #undef BLK_MR
 #undef BLK_NR
+#undef BLK_SPLIT_BYTES
 
 #undef BLK_CAT
 #undef BLK_CAT_

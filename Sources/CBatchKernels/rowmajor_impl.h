@@ -470,8 +470,22 @@ static inline __attribute__((always_inline)) int FN(rm_copy_in)(const T *src, T 
 // 256² 21.76 -> 20.29 ms, f32 500 x 128² 6.65 -> 6.38 ms, 100 x 256² 8.51
 // -> 8.21 ms. With it at every size, f64 1000 x (64x32) (16 KiB a matrix)
 // took 2.02-2.23 ms against 1.81-1.88 ms without (3 rounds of 100 calls).
+// Matrices from BLK_SPLIT_MIN_BYTES up are factored in the working copy
+// too when `out` is not BLK_SPLIT_BYTES aligned (a variant's setting: the
+// half of a 64-byte vector that the AVX-512 variant's loads and stores move
+// at once on AMD Zen 4, or the AVX2 variant's vector), so that every access
+// splits a line. Zen 4, C harness, 2 threads, 1000 matrices into a reused
+// output 16 or 48 bytes past a line (as every mapped block of a Swift array
+// and some heap blocks are), min of 61 calls: f64 64 x 32 2.18-2.20 ->
+// 1.99-2.05 ms, 32 x 64 1.93-1.97 -> 1.82 ms; 32 bytes past a line the copy
+// cost more than it saved (f64 64 x 32 1.98-2.01 -> 2.07-2.08 ms), and so
+// it did or it changed nothing for matrices of 4 and 8 KiB (f64 2000 x 32²,
+// f32 1000 x 64 x 32 and 10000 x 32²).
 #ifndef BLK_WORK_MIN_BYTES
 #define BLK_WORK_MIN_BYTES 32768
+#endif
+#ifndef BLK_SPLIT_MIN_BYTES
+#define BLK_SPLIT_MIN_BYTES 16384
 #endif
 
 static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m, int32_t n,
@@ -486,8 +500,13 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
     // C harness, f64 500 x 128², 2 threads, fresh huge pages, min of 3
     // rounds: output aligned 14.6-15.2 ms, 48 bytes past a line 16.5-16.8 ms,
     // the latter with this copy 15.6-16.1 ms.
+    // From BLK_SPLIT_MIN_BYTES to BLK_WORK_MIN_BYTES, only when `out` is not
+    // even BLK_SPLIT_BYTES aligned (see there).
     const int ldw = (n + W - 1) / W * W;
-    const int work = (size_t)size * sizeof(T) >= BLK_WORK_MIN_BYTES && (((uintptr_t)out % 64) != 0 || ldw != n);
+    const size_t bytes = (size_t)size * sizeof(T);
+    const int work = bytes >= BLK_WORK_MIN_BYTES ? ((uintptr_t)out % 64) != 0 || ldw != n
+                                                 : bytes >= BLK_SPLIT_MIN_BYTES && ldw == n &&
+                                                       ((uintptr_t)out % BLK_SPLIT_BYTES) != 0;
     const size_t wks = (size_t)m * (size_t)ldw;  // one matrix's working copy
     T *pc = aligned_alloc(64, sizeof(T) * 2 * (pcs + (work ? wks : 0)));
     if (!pc) return -1;

@@ -117,6 +117,70 @@ func checkBlockedShapes<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: I
     }
 }
 
+/// The blocked kernel into outputs at every offset from a cache line that
+/// an array of `T` can start at: whether it factors in place or in its
+/// aligned working copy (from 16 KiB a matrix when a vector access would
+/// split a line, from 32 KiB whenever the output is not 64-byte aligned),
+/// the factors, pivots and info must be the same bits, and LAPACK's pivots.
+func checkBlockedOutputAlignment<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int32, name: String,
+                                                                    shapes: [(Int, Int)]) throws {
+    let lapack = TestBackend.cpuLibrary.choice
+    let stride = MemoryLayout<T>.stride
+    for (m, n) in shapes {
+        let batch = 3, k = min(m, n), size = m * n
+        var a = try Tensor<T>.random([batch, m, n], seed: UInt64(700 + m + 3 * n))
+        for r in 0..<m { a.elements[size + r * n + k / 3] = .zero }  // matrix 1: info k/3 + 1
+        a.elements[2 * size + size / 2] = .nan                       // matrix 2: factored unblocked
+        let ref = try luFactorEx(a, backend: lapack)
+        var first: (lu: [T], piv: [Int32], info: [Int32])?
+        for offset in [0, stride, 16, 32, 48] {
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: batch * size * stride + 64, alignment: 64)
+            defer { raw.deallocate() }
+            let out = (raw + offset).bindMemory(to: T.self, capacity: batch * size)
+            var piv = [Int32](repeating: 0, count: batch * k), info = [Int32](repeating: 0, count: batch)
+            a.withUnsafeBufferPointer { inp in
+                piv.withUnsafeMutableBufferPointer { p in
+                    info.withUnsafeMutableBufferPointer { i in
+                        BlockedLU.getrf(inp.baseAddress!, out, ipiv: p.baseAddress!, info: i.baseAddress!,
+                                        count: batch, m: m, n: n, pivot: true, variant: variant)
+                    }
+                }
+            }
+            let got = (lu: Array(UnsafeBufferPointer(start: out, count: batch * size)), piv: piv, info: info)
+            let what = "\(name) \(T.typeName) \(m)x\(n) output \(offset) bytes past a line"
+            guard let f = first else {
+                first = got
+                // Matrix 2 holds a NaN, where pivots are the algorithm's own.
+                #expect(got.piv[..<(2 * k)] == ref.pivots.elements[..<(2 * k)], "pivots vs LAPACK \(what)")
+                #expect(got.info[..<2] == ref.info.elements[..<2] && got.info[1] == Int32(k / 3 + 1),
+                        "info vs LAPACK \(what)")
+                for b in 0..<2 {
+                    let am = Array(a.elements[(b * size)..<((b + 1) * size)])
+                    let r = reconstruct(Array(got.lu[(b * size)..<((b + 1) * size)]), got.piv[(b * k)..<((b + 1) * k)],
+                                        m: m, n: n)
+                    #expect(fro(zip(r, am).map { $0 - $1 }) <= 8 * Double(max(m, n)) * T.eps * fro(am),
+                            "residual matrix \(b) \(what)")
+                }
+                continue
+            }
+            #expect(got.piv == f.piv && got.info == f.info, "pivots and info vs 64-byte aligned, \(what)")
+            let same = zip(got.lu, f.lu).allSatisfy { ($0 == $1 && $0.sign == $1.sign) || ($0.isNaN && $1.isNaN) }
+            #expect(same, "factors vs 64-byte aligned, \(what)")
+        }
+    }
+}
+
+@Test func blockedKernelAnyOutputAlignment() throws {
+    for (variant, name) in Interleaved.supportedISAs {
+        // 8 to 16 KiB (f64 32², 64 x 32, 32 x 64), 32 KiB and more (64², 128²),
+        // rows padded to whole vectors (100 x 70).
+        try checkBlockedOutputAlignment(Double.self, variant: variant, name: name,
+                                        shapes: [(32, 32), (64, 32), (32, 64), (64, 64), (128, 128), (100, 70)])
+        try checkBlockedOutputAlignment(Float.self, variant: variant, name: name,
+                                        shapes: [(64, 32), (64, 64), (128, 128), (100, 70)])
+    }
+}
+
 @Test func blockedPathThroughTheAPI() throws {
     try checkPathThroughTheAPI(try Tensor<Float>.random([9, 48, 40], seed: 12),
                                path: "blocked-getrf(\(Interleaved.isa))", members: [0, 4, 8])
