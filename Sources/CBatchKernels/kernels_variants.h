@@ -2,7 +2,9 @@
 // instruction set, with BLK_MR x BLK_NR (rows x vectors) the register tile of
 // the row-major kernel's trailing update, sized to the variant's registers,
 // and BLK_MASKED (AVX-512) or BLK_MASKED_AVX2 set where masked loads and
-// stores can move partial vectors; included by batchkernels.c with T, V, VI,
+// stores can move partial vectors, and BLK_SPLIT_BYTES the alignment below
+// which the row-major kernel's vector accesses split cache lines (see
+// rowmajor_impl.h); included by batchkernels.c with T, V, VI,
 // W, TMIN and TNAME (f64 / f32) defined, which it undefines at the end. Function names end in
 // _TNAME_avx512, _TNAME_avx2 and _TNAME_base.
 #define BLK_CAT_(a, b, c) a##_##b##_##c

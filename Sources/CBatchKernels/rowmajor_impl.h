@@ -462,25 +462,31 @@ static inline __attribute__((always_inline)) int FN(rm_copy_in)(const T *src, T 
     return ok;
 }
 
-// The smallest matrix (bytes) that FN(rm_getrf) factors in an aligned
-// working copy when `out` or its rows are not 64-byte aligned. Through the
-// API (whose large outputs are Swift arrays 48 bytes past a line), with
-// the copy from 32 KiB up, bench-gpu, 3 alternating rounds, min forward:
-// f64 2000 x 64² 13.76 -> 12.98 ms, 500 x 128² 17.40 -> 16.10 ms, 100 x
-// 256² 21.76 -> 20.29 ms, f32 500 x 128² 6.65 -> 6.38 ms, 100 x 256² 8.51
-// -> 8.21 ms. With it at every size, f64 1000 x (64x32) (16 KiB a matrix)
-// took 2.02-2.23 ms against 1.81-1.88 ms without (3 rounds of 100 calls).
-// Matrices from BLK_SPLIT_MIN_BYTES up are factored in the working copy
-// too when `out` is not BLK_SPLIT_BYTES aligned (a variant's setting: the
-// half of a 64-byte vector that the AVX-512 variant's loads and stores move
-// at once on AMD Zen 4, or the AVX2 variant's vector), so that every access
-// splits a line. Zen 4, C harness, 2 threads, 1000 matrices into a reused
-// output 16 or 48 bytes past a line (as every mapped block of a Swift array
-// and some heap blocks are), min of 61 calls: f64 64 x 32 2.18-2.20 ->
-// 1.99-2.05 ms, 32 x 64 1.93-1.97 -> 1.82 ms; 32 bytes past a line the copy
-// cost more than it saved (f64 64 x 32 1.98-2.01 -> 2.07-2.08 ms), and so
-// it did or it changed nothing for matrices of 4 and 8 KiB (f64 2000 x 32²,
-// f32 1000 x 64 x 32 and 10000 x 32²).
+// FN(rm_getrf) factors a matrix in an aligned working copy, rows padded to
+// whole vectors, and copies it out, when factoring it in `out` would split
+// cache lines at every vector access: rows of whole vectors from
+// BLK_SPLIT_MIN_BYTES a matrix when `out` is not BLK_SPLIT_BYTES aligned (a
+// variant's setting: the half of a 64-byte vector that the AVX-512
+// variant's loads and stores move at once on AMD Zen 4, or the AVX2
+// variant's vector); rows that are not whole vectors from
+// BLK_WORK_MIN_BYTES. A Swift array's elements start 32 bytes into a
+// 16-byte aligned block: 48 bytes past a line for the mapped blocks of
+// large outputs, any multiple of 16 for heap blocks. Zen 4, 2 threads:
+// - 48 bytes past a line, through the API (copy from 32 KiB up), bench-gpu,
+//   3 alternating rounds, min forward: f64 2000 x 64² 13.76 -> 12.98 ms,
+//   500 x 128² 17.40 -> 16.10 ms, 100 x 256² 21.76 -> 20.29 ms, f32 500 x
+//   128² 6.65 -> 6.38 ms, 100 x 256² 8.51 -> 8.21 ms. C harness, f64 500 x
+//   128², fresh huge pages, min of 3 rounds: output aligned 14.6-15.2 ms,
+//   48 bytes off 16.5-16.8 ms, with the copy 15.6-16.1 ms.
+// - 16 or 48 bytes past a line, C harness, 1000 matrices into a reused
+//   output, min of 61 calls: f64 64 x 32 2.18-2.20 -> 1.99-2.05 ms, 32 x
+//   64 1.90-2.01 -> 1.74-1.80 ms (aligned 1.62-1.71 ms). At 4 and 8 KiB a
+//   matrix (f64 32², f32 64 x 32 and 32²) the copy changed nothing or cost.
+// - 32 bytes past a line the copy cost more than it saved, in the same
+//   harness (min of 21 calls, 3 rounds): f64 64 x 32 1.98-2.01 -> 2.07-2.08
+//   ms, 2000 x 64² 9.13-9.23 -> 9.47-9.72 ms, 500 x 128² 12.4-12.8 ->
+//   12.9-13.2 ms (aligned 12.1-12.2 ms), f32 500 x 128² 6.49-6.56 ->
+//   6.67-6.80 ms.
 #ifndef BLK_WORK_MIN_BYTES
 #define BLK_WORK_MIN_BYTES 32768
 #endif
@@ -492,21 +498,12 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
                         int32_t pivot) {
     const int64_t size = (int64_t)m * n, k = m < n ? m : n;
     const size_t pcs = (size_t)n * (size_t)((m + W - 1) / W * W);  // one matrix's panel scratch
-    // When `out` or its rows are not 64-byte aligned (a Swift array's
-    // elements start 32 bytes into a 16-byte aligned block), each pair of
-    // matrices from BLK_WORK_MIN_BYTES up is factored in an aligned copy
-    // whose rows are padded to whole vectors, then copied out: otherwise
-    // every vector access of the factorization straddles two cache lines.
-    // C harness, f64 500 x 128², 2 threads, fresh huge pages, min of 3
-    // rounds: output aligned 14.6-15.2 ms, 48 bytes past a line 16.5-16.8 ms,
-    // the latter with this copy 15.6-16.1 ms.
-    // From BLK_SPLIT_MIN_BYTES to BLK_WORK_MIN_BYTES, only when `out` is not
-    // even BLK_SPLIT_BYTES aligned (see there).
+    // Each pair factored in an aligned working copy, or in `out` (see
+    // BLK_SPLIT_MIN_BYTES).
     const int ldw = (n + W - 1) / W * W;
     const size_t bytes = (size_t)size * sizeof(T);
-    const int work = bytes >= BLK_WORK_MIN_BYTES ? ((uintptr_t)out % 64) != 0 || ldw != n
-                                                 : bytes >= BLK_SPLIT_MIN_BYTES && ldw == n &&
-                                                       ((uintptr_t)out % BLK_SPLIT_BYTES) != 0;
+    const int work = ldw == n ? bytes >= BLK_SPLIT_MIN_BYTES && ((uintptr_t)out % BLK_SPLIT_BYTES) != 0
+                              : bytes >= BLK_WORK_MIN_BYTES;
     const size_t wks = (size_t)m * (size_t)ldw;  // one matrix's working copy
     T *pc = aligned_alloc(64, sizeof(T) * 2 * (pcs + (work ? wks : 0)));
     if (!pc) return -1;
