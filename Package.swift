@@ -40,7 +40,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "bench-gpu",
-            dependencies: ["BatchLU", "COpenBLAS",
+            dependencies: ["BatchLU", "COpenBLAS", "CBatchKernels",
                            .product(name: "ComplexModule", package: "swift-numerics"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),

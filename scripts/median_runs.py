@@ -8,8 +8,8 @@ of the same schema whose every time is the median over the runs:
 On a shared or noisy machine one run can catch a slow phase; the median of
 an odd number of runs, taken figure by figure, does not depend on choosing
 among them. Rows are matched by backend, element type and shape; a row must
-be in every run. fwd_ms and bwd_ms become the medians (the runs' figures stay
-in fwd_ms_runs and bwd_ms_runs); gflops, bwd_gflops and pct_peak are
+be in every run. fwd_ms, bwd_ms and copy_ms become the medians (the runs'
+figures stay in fwd_ms_runs, bwd_ms_runs and copy_ms_runs); gflops, bwd_gflops and pct_peak are
 recomputed from them with the median GEMM peak, and the speed-ups over the
 CPU fallback from the medians; residual_ok holds only if
 every run's check passed; status is "ok" only if every run's is. The machine
@@ -53,7 +53,7 @@ def merge(docs, paths):
         if any(r is None for r in rows):
             raise SystemExit(f"median_runs.py: row {k} is missing from some runs")
         row = dict(first)
-        for field in ("fwd_ms", "bwd_ms"):
+        for field in ("fwd_ms", "bwd_ms", "copy_ms"):
             row[field + "_runs"] = [r.get(field) for r in rows]
             row[field] = median(row[field + "_runs"])
         for field, ms in (("gflops", "fwd_ms"), ("bwd_gflops", "bwd_ms")):

@@ -1,6 +1,8 @@
 // Timing one row: forward (luFactorEx) and backward (luFactorBackward with a
 // random gradient) on one backend, then the residual check.
 import BatchLU
+import CBatchKernels
+import Dispatch
 import Foundation
 
 /// A backend as the benchmark runs it.
@@ -55,6 +57,8 @@ struct RowResult {
     var message: String?
     var fwdMs: Double?
     var fwdRepeats = 0
+    /// CPU rows: the median time to copy A into a fresh array (``CopyFloor``).
+    var copyMs: Double?
     var bwdMs: Double?
     var bwdRepeats = 0
     var gflops: Double?
@@ -85,6 +89,7 @@ enum Measure {
                 r.message = "ran on \(e.backend), not \(spec.name)"
                 r.backend = e.backend
             }
+            if spec.isCPU { r.copyMs = CopyFloor.measure(a, threads: CopyFloor.cores, policy: policy) * 1e3 }
             let flops = Double(shape.batch) * FlopCount.getrf(m: shape.m, n: shape.n, complex: T.isComplex)
             r.gflops = flops / fwd.seconds * 1e-9
 
@@ -112,5 +117,59 @@ enum Measure {
             r.message = "\(error)"
         }
         return r
+    }
+}
+
+/// The memory floor of an out-of-place forward on the CPU: A copied into a
+/// fresh array of its size on every core, the way the CPU backend makes
+/// its outputs (a new array, huge pages advised from 4 MiB). Every forward
+/// reads A and writes factors of the same size into such an array, so no
+/// forward through this API can take less on this machine; a row's
+/// `fwd ms / copy ms` is how far it is from that floor.
+enum CopyFloor {
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
+
+    /// A new array holding `src`, written by `threads` threads (each its own
+    /// 64-byte aligned share of the bytes).
+    static func copy<T>(_ src: [T], threads: Int) -> [T] {
+        let count = src.count, bytes = count * MemoryLayout<T>.stride
+        return [T](unsafeUninitializedCapacity: count) { buf, initialized in
+            if let d = buf.baseAddress {
+                let raw = UnsafeMutableRawPointer(d)
+                if bytes >= 4 << 20 { blk_advise_huge_pages(raw, bytes) }
+                src.withUnsafeBytes { s in
+                    // Addresses as integers: the shares are disjoint.
+                    let base = UInt(bitPattern: s.baseAddress), dst = UInt(bitPattern: raw)
+                    let parts = max(1, min(threads, bytes / 4096))
+                    DispatchQueue.concurrentPerform(iterations: parts) { p in
+                        // Share p: bytes [lo, hi), cut where the source is 64-byte aligned.
+                        func cut(_ q: Int) -> Int {
+                            if q == 0 { return 0 }
+                            if q == parts { return bytes }
+                            let at = bytes * q / parts, a = Int((base + UInt(at)) % 64)
+                            return min(bytes, at + (a == 0 ? 0 : 64 - a))
+                        }
+                        let lo = cut(p), hi = cut(p + 1)
+                        if lo < hi, let d = UnsafeMutableRawPointer(bitPattern: dst + UInt(lo)),
+                           let f = UnsafeRawPointer(bitPattern: base + UInt(lo)) {
+                            memcpy(d, f, hi - lo)
+                        }
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Median seconds of ``copy(_:threads:)`` on `a`'s elements, after one warm-up.
+    static func measure<T: LUScalar>(_ a: Tensor<T>, threads: Int, policy: TimingPolicy) -> Double {
+        var kept = copy(a.elements, threads: threads)
+        let t = policy.median { kept = copy(a.elements, threads: threads) }
+        // The last copy holds A, bit for bit (else the figure timed something else).
+        let same = kept.withUnsafeBytes { k in a.elements.withUnsafeBytes { e in
+            k.count == e.count && (k.count == 0 || memcmp(k.baseAddress!, e.baseAddress!, k.count) == 0)
+        } }
+        precondition(same, "CopyFloor.copy did not reproduce its input")
+        return t.seconds
     }
 }

@@ -46,6 +46,8 @@
 //         "shape": [batch, m, n], "batch": int, "m": int, "n": int,
 //         "fwd_ms": number|null,                 // median forward time, milliseconds
 //         "fwd_repeats": int,
+//         "copy_ms": number|null,                // CPU rows: median time to copy A into a fresh array of its
+//                                                // size on all cores (the memory floor of an out-of-place forward)
 //         "bwd_ms": number|null,                 // median backward time, milliseconds
 //         "bwd_repeats": int,
 //         "gflops": number|null,                 // batch * FlopCount.getrf / fwd time, GFLOP/s
