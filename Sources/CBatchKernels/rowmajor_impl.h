@@ -464,14 +464,19 @@ static inline __attribute__((always_inline)) int FN(rm_copy_in)(const T *src, T 
 
 // FN(rm_getrf) factors a matrix in an aligned working copy, rows padded to
 // whole vectors, and copies it out, when factoring it in `out` would split
-// cache lines at every vector access: rows of whole vectors from
-// BLK_SPLIT_MIN_BYTES a matrix when `out` is not BLK_SPLIT_BYTES aligned (a
-// variant's setting: the half of a 64-byte vector that the AVX-512
-// variant's loads and stores move at once on AMD Zen 4, or the AVX2
-// variant's vector); rows that are not whole vectors from
-// BLK_WORK_MIN_BYTES. A Swift array's elements start 32 bytes into a
-// 16-byte aligned block: 48 bytes past a line for the mapped blocks of
-// large outputs, any multiple of 16 for heap blocks. Zen 4, 2 threads:
+// cache lines at its vector accesses: rows of whole vectors from
+// BLK_SPLIT_MIN_BYTES a matrix when `out` is not BLK_SPLIT_BYTES aligned
+// (each row then sits at the same offset past a line as `out`); rows that
+// are not whole vectors from BLK_WORK_MIN_BYTES. Both are the variant's
+// (kernels_variants.h): the AVX-512 variant on AMD Zen 4, which moves each
+// 32-byte half of a 64-byte access on its own, copies from 16 KiB when
+// `out` is 16 or 48 bytes past a line, where one half of every access
+// splits one; elsewhere it keeps the rule measured before (from 32 KiB,
+// unless 64-byte aligned); the AVX2 and baseline variants copy from 32 KiB
+// when their 32- or 16-byte vectors would split lines. A Swift array's
+// elements start 32 bytes into a 16-byte aligned block: 48 bytes past a
+// line for the mapped blocks of large outputs, any multiple of 16 for heap
+// blocks. Zen 4, 2 threads:
 // - 48 bytes past a line, through the API (copy from 32 KiB up), bench-gpu,
 //   3 alternating rounds, min forward: f64 2000 x 64² 13.76 -> 12.98 ms,
 //   500 x 128² 17.40 -> 16.10 ms, 100 x 256² 21.76 -> 20.29 ms, f32 500 x
@@ -489,9 +494,6 @@ static inline __attribute__((always_inline)) int FN(rm_copy_in)(const T *src, T 
 //   6.67-6.80 ms.
 #ifndef BLK_WORK_MIN_BYTES
 #define BLK_WORK_MIN_BYTES 32768
-#endif
-#ifndef BLK_SPLIT_MIN_BYTES
-#define BLK_SPLIT_MIN_BYTES 16384
 #endif
 
 static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64_t count, int32_t m, int32_t n,

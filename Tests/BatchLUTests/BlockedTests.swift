@@ -117,11 +117,12 @@ func checkBlockedShapes<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: I
     }
 }
 
-/// The blocked kernel into outputs at every offset from a cache line that
-/// an array of `T` can start at: whether it factors in place or in its
-/// aligned working copy (from 16 KiB a matrix when a vector access would
-/// split a line, from 32 KiB whenever the output is not 64-byte aligned),
-/// the factors, pivots and info must be the same bits, and LAPACK's pivots.
+/// The blocked kernel into outputs 0, one element, 16, 32 and 48 bytes past
+/// a cache line: whether it factors a matrix in place or in its aligned
+/// working copy (which depends on the variant, the CPU, the matrix's size
+/// and the offset: FN(rm_getrf) in rowmajor_impl.h), the factors, pivots
+/// and info must be the same bits, and LAPACK's pivots. (A wrong choice
+/// between the two would pass: it is a question of speed.)
 func checkBlockedOutputAlignment<T: LUScalar & BinaryFloatingPoint>(_: T.Type, variant: Int32, name: String,
                                                                     shapes: [(Int, Int)]) throws {
     let lapack = TestBackend.cpuLibrary.choice
@@ -173,11 +174,12 @@ func checkBlockedOutputAlignment<T: LUScalar & BinaryFloatingPoint>(_: T.Type, v
 @Test func blockedKernelAnyOutputAlignment() throws {
     for (variant, name) in Interleaved.supportedISAs {
         // 8 to 16 KiB (f64 32², 64 x 32, 32 x 64), 32 KiB and more (64², 128²),
-        // rows padded to whole vectors (100 x 70).
+        // rows padded to whole vectors below and above 32 KiB (f32 100 x 70,
+        // 128 x 70; f64 100 x 70).
         try checkBlockedOutputAlignment(Double.self, variant: variant, name: name,
                                         shapes: [(32, 32), (64, 32), (32, 64), (64, 64), (128, 128), (100, 70)])
         try checkBlockedOutputAlignment(Float.self, variant: variant, name: name,
-                                        shapes: [(64, 32), (64, 64), (128, 128), (100, 70)])
+                                        shapes: [(64, 32), (64, 64), (128, 128), (100, 70), (128, 70)])
     }
 }
 
