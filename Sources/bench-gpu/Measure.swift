@@ -121,17 +121,18 @@ enum Measure {
 }
 
 /// The memory floor of an out-of-place forward on the CPU: A copied into a
-/// fresh array of its size on every core, the way the CPU backend makes
-/// its outputs (a new array, huge pages advised from 4 MiB). Every forward
-/// reads A and writes factors of the same size into such an array, so no
-/// forward through this API can take less on this machine; a row's
-/// `fwd ms / copy ms` is how far it is from that floor.
+/// fresh array of its size on every core (memcpy), the way the CPU backend
+/// makes its outputs (a new array, huge pages advised from 4 MiB). Every
+/// forward reads A and writes factors of the same size into such an array,
+/// so none through this API can take much less on this machine (streaming
+/// stores could shave a little off a plain copy); a row's `fwd ms / copy ms`
+/// is how far it is from that floor.
 enum CopyFloor {
     static let cores = ProcessInfo.processInfo.activeProcessorCount
 
-    /// A new array holding `src`, written by `threads` threads (each its own
-    /// 64-byte aligned share of the bytes).
-    static func copy<T>(_ src: [T], threads: Int) -> [T] {
+    /// A new array holding `src`, written by `threads` threads, each its own
+    /// share of the bytes (cut where the source is 64-byte aligned).
+    static func copy<T: LUScalar>(_ src: [T], threads: Int) -> [T] {
         let count = src.count, bytes = count * MemoryLayout<T>.stride
         return [T](unsafeUninitializedCapacity: count) { buf, initialized in
             if let d = buf.baseAddress {
