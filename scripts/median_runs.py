@@ -54,8 +54,8 @@ def merge(docs, paths):
             raise SystemExit(f"median_runs.py: row {k} is missing from some runs")
         row = dict(first)
         for field in ("fwd_ms", "bwd_ms", "copy_ms"):
-            if field == "copy_ms" and not any(field in r for r in rows):
-                continue  # bench_peers.py's rows have no copy floor
+            if not any(field in r for r in rows):
+                continue  # e.g. copy_ms, which bench_peers.py's rows do not have
             row[field + "_runs"] = [r.get(field) for r in rows]
             row[field] = median(row[field + "_runs"])
         for field, ms in (("gflops", "fwd_ms"), ("bwd_gflops", "bwd_ms")):

@@ -76,26 +76,13 @@ static void blk_join(blk_thread *t, void *(*fn)(void *), void *arg) {
 }
 
 #ifdef BLK_X86
-#include <cpuid.h>
 // Whether the CPU is an AMD family 19h (Zen 3 and Zen 4; of these only Zen 4
 // runs the AVX-512 variant), whose AVX-512 loads and stores move each 32-byte
 // half of a vector on its own, so that a vector 32 bytes past a cache line
-// splits none (see BLK_SPLIT_BYTES in kernels_variants.h). From CPUID, once.
+// splits none (see BLK_SPLIT_BYTES in kernels_variants.h).
 static int blk_amd_19h(void) {
-    static int cached = -1;
-    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (v < 0) {
-        unsigned a, b, c, d;
-        v = __get_cpuid(0, &a, &b, &c, &d) && b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163;  // AuthenticAMD
-        if (v && __get_cpuid(1, &a, &b, &c, &d)) {
-            const unsigned base = (a >> 8) & 0xf;
-            v = base + (base == 0xf ? (a >> 20) & 0xff : 0) == 0x19;
-        } else {
-            v = 0;
-        }
-        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-    }
-    return v;
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amdfam19h");
 }
 #endif
 

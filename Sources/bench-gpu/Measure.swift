@@ -131,7 +131,7 @@ enum CopyFloor {
     static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     /// A new array holding `src`, written by `threads` threads, each its own
-    /// share of the bytes (cut where the source is 64-byte aligned).
+    /// share of the bytes (cut at multiples of 64).
     static func copy<T: LUScalar>(_ src: [T], threads: Int) -> [T] {
         let count = src.count, bytes = count * MemoryLayout<T>.stride
         return [T](unsafeUninitializedCapacity: count) { buf, initialized in
@@ -143,14 +143,7 @@ enum CopyFloor {
                     let base = UInt(bitPattern: s.baseAddress), dst = UInt(bitPattern: raw)
                     let parts = max(1, min(threads, bytes / 4096))
                     DispatchQueue.concurrentPerform(iterations: parts) { p in
-                        // Share p: bytes [lo, hi), cut where the source is 64-byte aligned.
-                        func cut(_ q: Int) -> Int {
-                            if q == 0 { return 0 }
-                            if q == parts { return bytes }
-                            let at = bytes * q / parts, a = Int((base + UInt(at)) % 64)
-                            return min(bytes, at + (a == 0 ? 0 : 64 - a))
-                        }
-                        let lo = cut(p), hi = cut(p + 1)
+                        let lo = bytes * p / parts & ~63, hi = p + 1 == parts ? bytes : bytes * (p + 1) / parts & ~63
                         if lo < hi, let d = UnsafeMutableRawPointer(bitPattern: dst + UInt(lo)),
                            let f = UnsafeRawPointer(bitPattern: base + UInt(lo)) {
                             memcpy(d, f, hi - lo)
