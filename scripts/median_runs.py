@@ -7,13 +7,20 @@ of the same schema whose every time is the median over the runs:
 
 On a shared or noisy machine one run can catch a slow phase; the median of
 an odd number of runs, taken figure by figure, does not depend on choosing
-among them. Rows are matched by backend, element type and shape; a row must
-be in every run. fwd_ms, bwd_ms and copy_ms become the medians (the runs'
-figures stay in fwd_ms_runs, bwd_ms_runs and copy_ms_runs); gflops, bwd_gflops and pct_peak are
-recomputed from them with the median GEMM peak, and the speed-ups over the
-CPU fallback from the medians; residual_ok holds only if
-every run's check passed; status is "ok" only if every run's is. The machine
-and settings are the first run's, with "merged_from" listing the inputs.
+among them, and is a time that one of the runs measured (with an even
+number the median would average the two middle runs, which on a bimodal
+row can be a time no run took: the script refuses). Rows are matched by
+backend, element type and shape; a row must be in every run. fwd_ms,
+bwd_ms and copy_ms become the medians (the runs' figures stay in
+fwd_ms_runs, bwd_ms_runs and copy_ms_runs); gflops, bwd_gflops and pct_peak
+are recomputed from them with the median GEMM peak, and the speed-ups over
+the CPU from the medians (bench-gpu's rows against its "cpu" rows, a peer's
+rows against the same peer's CPU rows, e.g. torch-cuda against torch-cpu).
+status is "FAIL" if any run failed its check, else "error" if any run had
+an error, else "skipped" if any run skipped the row, else "ok";
+residual_ok is false if any run's check failed, null if no run checked the
+row, true otherwise. The machine and settings are the first run's, with
+"merged_from" listing the inputs.
 """
 import argparse
 import json
@@ -65,14 +72,26 @@ def merge(docs, paths):
         peak = peak_of.get((first["backend"], first["dtype"])) or median(r.get("peak_gflops") for r in rows)
         row["peak_gflops"] = peak
         row["pct_peak"] = 100 * row["gflops"] / peak if row["gflops"] and peak else None
-        row["residual_ok"] = all(r.get("residual_ok") for r in rows)
-        row["residual_max"] = max((r.get("residual_max") or 0) for r in rows)
-        row["status"] = "ok" if all(r.get("status") == "ok" for r in rows) else "mixed"
+        checks = [r.get("residual_ok") for r in rows if r.get("residual_ok") is not None]
+        row["residual_ok"] = all(checks) if checks else None
+        maxima = [r["residual_max"] for r in rows if r.get("residual_max") is not None]
+        row["residual_max"] = max(maxima) if maxima else None
+        statuses = [r.get("status") for r in rows]
+        row["status"] = next((s for s in ("FAIL", "error", "skipped") if s in statuses), "ok")
+        row["message"] = next((r.get("message") for r in rows
+                               if r.get("status") == row["status"] and r.get("message")), None)
         results.append(row)
-    # Speed-ups over the CPU fallback from the medians (bench-gpu's rows).
-    cpu = {(r["dtype"], r["batch"], r["m"], r["n"]): r for r in results if r["backend"] == "cpu"}
+    # Speed-ups over the CPU from the medians: bench-gpu's rows against its
+    # "cpu" rows, a peer's (bench_peers.py's "torch-cuda", "jax-gpu", ...)
+    # against the same peer's CPU rows ("torch-cpu", "jax-cpu").
+    by_key = {key(r): r for r in results}
+
+    def cpu_backend(backend):
+        family, sep, _ = backend.partition("-")
+        return family + "-cpu" if sep and family in ("torch", "jax") else "cpu"
+
     for row in results:
-        base = cpu.get((row["dtype"], row["batch"], row["m"], row["n"]))
+        base = by_key.get((cpu_backend(row["backend"]), row["dtype"], row["batch"], row["m"], row["n"]))
         if base is None or "speedup_vs_cpu" not in row:
             continue
         for field, ms in (("speedup_vs_cpu", "fwd_ms"), ("bwd_speedup_vs_cpu", "bwd_ms")):
@@ -94,6 +113,9 @@ def main():
                 docs.append(json.load(fh))
         except (OSError, json.JSONDecodeError) as e:
             raise SystemExit(f"median_runs.py: cannot read {p}: {e}")
+    if len(docs) % 2 == 0:
+        raise SystemExit(f"median_runs.py: {len(docs)} runs: give an odd number, so that each median is a "
+                         "time that one run measured")
     if len({d.get("schema") for d in docs}) != 1:
         raise SystemExit("median_runs.py: the inputs have different schemas")
     merged = merge(docs, args.inputs)
