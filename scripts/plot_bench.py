@@ -9,8 +9,9 @@ Two panels: forward (luFactorEx / lu_factor) and backward (luFactorBackward /
 autograd), each GFLOP/s = LAWN 41 getrf flops / time (the backward panel uses
 the same flop count, so it shows a getrf-equivalent rate). One line per
 backend (or peer) and element type, over the square shapes of the grid;
-rectangular shapes (m ≠ n) are drawn as single hollow markers at n = max(m, n)
-and labelled m×n. Rows that failed their residual check are circled in red;
+rectangular shapes (m ≠ n) are drawn as single hollow markers at n = max(m, n),
+one marker shape per element type (square f64, diamond f32, triangles for
+complex), labelled m×n (tall above the marker, wide below). Rows that failed their residual check are circled in red;
 rows without a figure (skipped, error) are left out. Needs matplotlib
 (`pip install matplotlib`).
 """
@@ -80,6 +81,7 @@ def main():
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     groups = sorted({g for g, _ in series})
     dtype_style = {"f64": "-", "f32": "--", "c128": "-.", "c64": ":"}
+    rect_marker = {"f64": "s", "f32": "D", "c128": "^", "c64": "v"}
     for ax, (key, title) in zip(axes, panels):
         for (group, dtype), rows in sorted(series.items()):
             label = f"{group} {dtype}"
@@ -96,10 +98,10 @@ def main():
                         ax.plot([x], [y], "o", ms=12, mfc="none", mec="red", mew=2)
             for r in rect:
                 x = max(r["m"], r["n"])
-                ax.plot([x], [r[key]], "s", ms=7, mfc="none", mec=color,
+                ax.plot([x], [r[key]], rect_marker.get(dtype, "s"), ms=7, mfc="none", mec=color,
                         label=None if square else label)
-                ax.annotate(f"{r['m']}×{r['n']}", (x, r[key]), textcoords="offset points", xytext=(5, -3),
-                            fontsize=7, color=color)
+                ax.annotate(f"{r['m']}×{r['n']}", (x, r[key]), textcoords="offset points",
+                            xytext=(6, 2) if r["m"] > r["n"] else (6, -8), fontsize=7, color=color)
                 if r.get("status") == "FAIL":
                     ax.plot([x], [r[key]], "o", ms=12, mfc="none", mec="red", mew=2)
         ax.set_xscale("log", base=2)
@@ -114,8 +116,14 @@ def main():
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+    order = {d: i for i, d in enumerate(rect_marker)}
+    rect_dtypes = sorted({dt for (_, dt), rows in series.items() if any(r["m"] != r["n"] for r in rows)},
+                         key=lambda d: (order.get(d, len(order)), d))
+    for dt in rect_dtypes:  # one legend entry per marker shape of the rectangular rows
+        handles.append(Line2D([], [], marker=rect_marker.get(dt, "s"), ls="none", ms=7, mfc="none", mec="gray"))
+        labels.append(f"{dt}, m ≠ n (labelled m×n)")
     if any(r.get("status") == "FAIL" for rows in series.values() for r in rows):
-        from matplotlib.lines import Line2D
         handles.append(Line2D([], [], marker="o", ls="none", ms=10, mfc="none", mec="red", mew=2))
         labels.append("residual check FAILED")
     fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
