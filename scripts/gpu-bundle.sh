@@ -2,7 +2,8 @@
 # Builds bench-gpu (release, static Swift runtime) and gathers a folder that
 # runs on a GPU machine without Swift or these Debian packages installed:
 #
-#   bash scripts/gpu-bundle.sh [OUT_DIR]          # default ./gpu-bundle
+#   bash scripts/gpu-bundle.sh [OUT_DIR]   # default gpu-bundle/ in the repository;
+#                                          # a relative OUT_DIR is from the current folder
 #   scp -r gpu-bundle gpu-host: && ssh gpu-host gpu-bundle/run.sh --quick --all-backends
 #
 # OUT_DIR/
@@ -28,10 +29,26 @@
 # SWIFT (default swift).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:-$root/gpu-bundle}"
+case "$out" in /*) ;; *) out="$PWD/$out" ;; esac  # before the cd below
+out="${out%/}"
 scratch="${SCRATCH:-$root/.build-bundle}"
 swift="${SWIFT:-swift}"
+
+# OUT_DIR is replaced: refuse a folder that is not empty and not an earlier
+# bundle (no run.sh and bench-gpu in it).
+if [ -z "$out" ] || { [ -e "$out" ] && [ ! -d "$out" ]; } || { [ -d "$out" ] && [ -n "$(ls -A -- "$out")" ] &&
+                      ! { [ -f "$out/run.sh" ] && [ -f "$out/bench-gpu" ]; }; }; then
+    echo "gpu-bundle.sh: '${out:-/}' is neither a new or empty folder nor an earlier bundle (run.sh and bench-gpu in it): not replacing it" >&2
+    exit 1
+fi
+
+# ldd's "name => path (0x...)" lines as "name<TAB>path" (paths may hold
+# spaces; "not found" stays as the path).
+ldd_pairs() {
+    sed -n 's/^[[:space:]]*\([^[:space:]]*\) => \(.*\)$/\1\t\2/p' | sed 's/ (0x[0-9a-f]*)$//'
+}
 
 cd "$root"
 echo "== building bench-gpu (release, --static-swift-stdlib) in $scratch"
@@ -53,17 +70,16 @@ is_glibc() {
 }
 
 missing=0
-while read -r name arrow path _; do
-    [ "$arrow" = "=>" ] || continue
+while IFS=$'\t' read -r name path; do
     is_glibc "$name" && continue
-    if [ "$path" = "not" ] || [ ! -e "$path" ]; then
+    if [ "$path" = "not found" ] || [ ! -e "$path" ]; then
         echo "gpu-bundle.sh: $name is not found on this machine (run scripts/setup.sh)" >&2
         missing=1
         continue
     fi
     cp -L "$path" "$out/lib/$name"
     echo "   lib/$name  <-  $(readlink -f "$path")"
-done < <(ldd "$bin")
+done < <(ldd "$bin" | ldd_pairs)
 [ "$missing" = 0 ] || exit 1
 
 # The libraries bench-gpu needs by name (it also dlopens libOpenCL.so.1 and
@@ -79,7 +95,9 @@ cat > "$out/run.sh" <<'EOF'
 # Runs the bundled bench-gpu with the bundle's libraries and OpenCL vendors.
 # Arguments go to bench-gpu (try --help). Add .icd files to vendors/ for
 # other OpenCL drivers; set OPENBLAS_CORETYPE here too if the header warns.
-here="$(cd "$(dirname "$0")" && pwd)"
+# The bundle's folder, also when run.sh is reached through a symlink.
+self="$(readlink -f -- "$0" 2>/dev/null || printf '%s' "$0")"
+here="$(CDPATH='' cd -- "$(dirname -- "$self")" && pwd)"
 LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 OCL_ICD_VENDORS="$here/vendors"
 export LD_LIBRARY_PATH OCL_ICD_VENDORS
@@ -102,14 +120,13 @@ EOF
 
 echo "== checking that every library resolves inside the bundle"
 bad=0
-while read -r name arrow path _; do
-    [ "$arrow" = "=>" ] || continue
+while IFS=$'\t' read -r name path; do
     is_glibc "$name" && continue
     case "$path" in
         "$out"/lib/*) ;;
         *) echo "   NOT from the bundle: $name => $path" >&2; bad=1 ;;
     esac
-done < <(LD_LIBRARY_PATH="$out/lib" ldd "$out/bench-gpu")
+done < <(LD_LIBRARY_PATH="$out/lib" ldd "$out/bench-gpu" | ldd_pairs)
 [ "$bad" = 0 ] || { echo "gpu-bundle.sh: some libraries resolve outside the bundle" >&2; exit 1; }
 echo "   all $(ls "$out/lib" | wc -l) libraries resolve to $out/lib"
 du -sh "$out"
