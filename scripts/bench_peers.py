@@ -37,8 +37,9 @@ torch.set_num_threads(N); its batched CPU LU is LAPACK getrf per matrix,
 threaded by torch/BLAS as torch decides. (Seen with torch 2.15.0+cu132 on a
 2-core machine: after an explicit torch.set_num_threads(2) — even to the
 default — lu_factor on a 2 x 256 x 256 f64 batch returns wrong factors and
-MKL prints "Parameter 6 was incorrect on entry to DLASWP"; the residual check
-marks such rows FAIL.) JAX's CPU backend (XLA) uses all cores by default;
+MKL prints "Parameter 6 was incorrect on entry to DLASWP"; the residual check,
+which also requires every pivot in 1..m, marks such rows FAIL, without a
+backward time when the backward raises on those pivots.) JAX's CPU backend (XLA) uses all cores by default;
 --threads does not change it. Both are recorded in "machine".
 
 JSON schema ("batchlu-bench/1"; the authoritative description is the comment
@@ -212,21 +213,16 @@ class TorchPeer:
         lu, piv = t.linalg.lu_factor(a)
         self.sync()
         fwd = median_time(lambda: t.linalg.lu_factor(a), self.sync, repeat, seconds)
-        # Backward alone: one graph, backward with retain_graph.
-        ar = a.clone().requires_grad_(True)
-        lu_r, _ = t.linalg.lu_factor(ar)
-
-        def backward():
-            ar.grad = None
-            lu_r.backward(g, retain_graph=True)
-        backward()
-        self.sync()
-        bwd = median_time(backward, self.sync, repeat, seconds)
         # Residual on a sample.
         idx = sample_indices(batch)
         worst, ok, notes = 0.0, True, []
         tol = 30 * max(m, n, 1) * EPS[d]
-        if idx:
+        if idx and not bool(((piv >= 1) & (piv <= m)).all()):
+            # Pivots outside 1..m are a wrong result too (lu_unpack would raise).
+            bad = [i for i in idx if not bool(((piv[i] >= 1) & (piv[i] <= m)).all())]
+            ok, worst = False, float("nan")
+            notes.append(f"pivots outside 1..{m} (matrices {bad or 'outside the sample'})")
+        elif idx:
             sel = t.tensor(idx, device=self.device)
             p, l, u = t.lu_unpack(lu[sel], piv[sel])
             a_s = a[sel]
@@ -239,6 +235,24 @@ class TorchPeer:
                 if not rel <= tol:
                     ok = False
                     notes.append(f"matrix {idx[i]}: {rel:.2e} > {tol:.2e}")
+        # Backward alone: one graph, backward with retain_graph. When the
+        # forward already failed its check, a backward that raises on the bad
+        # factors leaves the row's backward time out (the row is FAIL).
+        ar = a.clone().requires_grad_(True)
+        lu_r, _ = t.linalg.lu_factor(ar)
+
+        def backward():
+            ar.grad = None
+            lu_r.backward(g, retain_graph=True)
+        try:
+            backward()
+            self.sync()
+            bwd = median_time(backward, self.sync, repeat, seconds)
+        except Exception as e:  # noqa: BLE001
+            if ok:
+                raise
+            bwd = (None, 0)
+            notes.append(f"backward: {type(e).__name__}: {str(e).splitlines()[0]}")
         return fwd, bwd, (ok, worst, tol, len(idx), "; ".join(notes) or None)
 
 
@@ -473,8 +487,9 @@ def main():
                 try:
                     (tf, nf), (tb, nb), (ok, worst, tol, sampled, note) = p.run(d, shape, args.repeat, seconds)
                     flops = batch * getrf_flops(m, n, d in ("c64", "c128"))
-                    row.update(fwd_ms=tf * 1e3, fwd_repeats=nf, bwd_ms=tb * 1e3, bwd_repeats=nb,
-                               gflops=flops / tf * 1e-9, bwd_gflops=flops / tb * 1e-9,
+                    row.update(fwd_ms=tf * 1e3, fwd_repeats=nf, bwd_ms=None if tb is None else tb * 1e3,
+                               bwd_repeats=nb, gflops=flops / tf * 1e-9,
+                               bwd_gflops=None if tb is None else flops / tb * 1e-9,
                                residual_ok=ok, residual_max=worst, residual_tol=tol, residual_sampled=sampled)
                     pk = peak_of(p.name, d)
                     if pk:

@@ -35,7 +35,8 @@
 //     "settings": { "quick": bool, "repeat": int|null, "seconds": number,
 //                   "dtypes": [str], "shapes": ["100000x8", "1000x64x32", ...], "peak": bool },
 //     "backends": [ { "name": "cpu" | "opencl:<device>" | "torch-cpu" | ...,
-//                     "role": "automatic" | "cpu-fallback" | "automatic+cpu-fallback" | "selected" | "extra",
+//                     "role": "automatic" | "cpu-fallback" | "automatic+cpu-fallback" | "selected" | "extra"
+//                             | "peer" (scripts/bench_peers.py's files),
 //                     "dtypes": [str],              // the element types that ran on it
 //                     "device": str|null, "platform": str|null, "platform_version": str|null } ],
 //     "peaks": [ { "backend": str, "precision": "f64"|"f32", "gflops": number|null,
@@ -47,7 +48,8 @@
 //         "fwd_ms": number|null,                 // median forward time, milliseconds
 //         "fwd_repeats": int,
 //         "copy_ms": number|null,                // CPU rows: median time to copy A into a fresh array of its
-//                                                // size on all cores (the memory floor of an out-of-place forward)
+//                                                // size on all cores (the memory floor of an out-of-place forward);
+//                                                // absent from bench_peers.py's rows
 //         "bwd_ms": number|null,                 // median backward time, milliseconds
 //         "bwd_repeats": int,
 //         "gflops": number|null,                 // batch * FlopCount.getrf / fwd time, GFLOP/s
