@@ -42,7 +42,8 @@ let package = Package(
             name: "bench-gpu",
             dependencies: ["BatchLU", "COpenBLAS", "CBatchKernels",
                            .product(name: "ComplexModule", package: "swift-numerics"),
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(name: "batchlu-soak",
                           dependencies: ["BatchLU", .product(name: "ComplexModule", package: "swift-numerics")]),

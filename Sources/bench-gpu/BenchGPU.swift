@@ -63,11 +63,70 @@ struct BenchGPU: ParsableCommand {
     @Option(help: ArgumentHelp("Write the result rows as CSV.", valueName: "path"))
     var csv: String?
 
+    /// Everything that can be checked before any work: options, shapes (and
+    /// whether a row's arrays fit in this machine's memory), backend names,
+    /// BATCHLU_BACKEND, and the --json / --csv paths.
     func validate() throws {
         if let r = repeatCount, r < 1 { throw ValidationError("--repeat must be at least 1") }
         if let s = seconds, !(s >= 0) { throw ValidationError("--seconds must be >= 0") }
-        _ = try parsedShapes()
-        do { _ = try DType.parseList(dtype) } catch { throw ValidationError("\(error)") }
+        let dtypes: [DType]
+        do { dtypes = try DType.parseList(dtype) } catch { throw ValidationError("\(error)") }
+        let memory = ProcessInfo.processInfo.physicalMemory
+        let size = dtypes.map(\.size).max() ?? 8
+        for s in try parsedShapes() {
+            // A row holds A, the gradient, two sets of factors (the timed
+            // call's and the last one's), the backward's result and the copy
+            // floor's array: about six arrays of A's size at once.
+            guard let count = s.elementCount, case let (bytes, o) = count.multipliedReportingOverflow(by: 6 * size),
+                  !o, UInt64(bytes) <= memory
+            else {
+                let gib = (Double(s.batch) * Double(s.m) * Double(s.n) * Double(6 * size)) / Double(1 << 30)
+                throw ValidationError("shape \(s) needs about \(String(format: "%.3g", gib)) GiB (six arrays of "
+                                      + "\(s.batch) x \(s.m) x \(s.n) elements of \(size) bytes); this machine has "
+                                      + "\(String(format: "%.3g", Double(memory) / Double(1 << 30))) GiB")
+            }
+        }
+        _ = try parsedBackends()
+        if let env = BenchGPU.backendEnv {
+            do { _ = try BackendChoice(parsing: env) } catch {
+                throw ValidationError("BATCHLU_BACKEND='\(env)' is not a backend (use cpu, opencl or "
+                                      + "opencl:<device substring>); fix or unset it")
+            }
+        }
+        for (option, path) in [("--json", json), ("--csv", csv)] {
+            if let path { try BenchGPU.checkWritable(path, option: option) }
+        }
+    }
+
+    /// BATCHLU_BACKEND when set and not empty: the automatic choice is then
+    /// that named backend (it runs the work or fails; no fallback).
+    static var backendEnv: String? {
+        ProcessInfo.processInfo.environment["BATCHLU_BACKEND"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A file bench-gpu will write at the end: checked before the run (so
+    /// that a long run does not end without its file) by opening it for
+    /// writing, or creating it and removing it again; its contents are left.
+    static func checkWritable(_ path: String, option: String) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDir) {
+            if isDir.boolValue { throw ValidationError("\(option) \(path): is a folder") }
+            guard let h = FileHandle(forWritingAtPath: path) else {
+                throw ValidationError("\(option) \(path): cannot be written")
+            }
+            try? h.close()
+            return
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        let dir = folder.isEmpty ? "." : folder
+        guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("\(option) \(path): the folder \(dir) does not exist")
+        }
+        guard fm.createFile(atPath: path, contents: nil) else {
+            throw ValidationError("\(option) \(path): cannot be created in \(dir)")
+        }
+        try? fm.removeItem(atPath: path)
     }
 
     func parsedShapes() throws -> [Shape] {
@@ -75,7 +134,8 @@ struct BenchGPU: ParsableCommand {
         var out = [Shape]()
         for p in shapes.split(separator: ",") where !p.trimmingCharacters(in: .whitespaces).isEmpty {
             guard let s = Shape(parsing: String(p)) else {
-                throw ValidationError("bad shape '\(p)': use batch x n or batch x m x n, e.g. 100000x8 or 1000x64x32")
+                throw ValidationError("bad shape '\(p)': use batch x n or batch x m x n, each at least 1, "
+                                      + "e.g. 100000x8 or 1000x64x32")
             }
             out.append(s)
         }
@@ -83,7 +143,29 @@ struct BenchGPU: ParsableCommand {
         return out
     }
 
+    /// --backend's items: "auto", "cpu", or an OpenCL choice (nil: not given).
+    enum BackendItem: Equatable { case auto, cpu, opencl(String?) }
+
+    func parsedBackends() throws -> [BackendItem]? {
+        guard let backend else { return nil }
+        var out = [BackendItem]()
+        for item in backend.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            switch item.lowercased() {
+            case "auto", "automatic": out.append(.auto)
+            case "cpu": out.append(.cpu)
+            default:
+                guard case let .opencl(sub)? = try? BackendChoice(parsing: item) else {
+                    throw ValidationError("unknown backend '\(item)' (use auto, cpu, opencl, opencl:<device substring>)")
+                }
+                out.append(.opencl(sub))
+            }
+        }
+        if out.isEmpty { throw ValidationError("--backend names no backend") }
+        return out
+    }
+
     func run() throws {
+        WarningLog.shared.install()
         let shapeList = try parsedShapes()
         let dtypes = try DType.parseList(dtype)
         let policy = TimingPolicy(fixedRepeats: repeatCount, seconds: seconds ?? (quick ? 0.3 : 2))
@@ -150,7 +232,9 @@ struct BenchGPU: ParsableCommand {
                 case .c64: rows = try runShape(Complex<Float>.self, d, shape, specs, policy, &done, total)
                 case .c128: rows = try runShape(Complex<Double>.self, d, shape, specs, policy, &done, total)
                 }
-                let withPeaks = rows.map { report.annotate($0, cpu: rows.first { $0.backend == "cpu" }) }
+                // The CPU reference: the first row that ran on the CPU by choice (not an
+                // automatic row that fell back to it).
+                let withPeaks = rows.map { report.annotate($0, cpu: rows.first { $0.cpuByChoice }) }
                 for r in withPeaks { report.printRow(r) }
                 results += withPeaks
             }
@@ -180,8 +264,21 @@ struct BenchGPU: ParsableCommand {
         }
         /// What the automatic choice runs for T (a 2 × 2 factorization tells).
         func automaticName() throws -> String {
-            let f = try luFactorEx(try Tensor<T>.random([1, 2, 2], seed: 0), backend: .automatic)
-            return f.execution?.backend ?? "cpu"
+            do {
+                let f = try luFactorEx(try Tensor<T>.random([1, 2, 2], seed: 0), backend: .automatic)
+                return f.execution?.backend ?? "cpu"
+            } catch {
+                guard let env = BenchGPU.backendEnv else { throw error }
+                throw BenchError("BATCHLU_BACKEND=\(env): \(error)")
+            }
+        }
+        /// The automatic choice's row: "automatic" (the CPU too: "automatic+cpu-fallback"),
+        /// or "BATCHLU_BACKEND" when that variable names the backend.
+        func automaticSpec() throws -> BackendSpec {
+            let name = try automaticName()
+            let role = BenchGPU.backendEnv != nil ? "BATCHLU_BACKEND"
+                : name == "cpu" ? "automatic+cpu-fallback" : "automatic"
+            return BackendSpec(name: name, role: role, choice: name == "cpu" ? .cpu : .automatic, device: info(name))
         }
         func openCL(_ sub: String?) throws -> BackendSpec {
             do {
@@ -196,31 +293,18 @@ struct BenchGPU: ParsableCommand {
         func add(_ s: BackendSpec) {
             if !specs.contains(where: { $0.name == s.name }) { specs.append(s) }
         }
-        if let backend {
-            for item in backend.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-                switch item.lowercased() {
-                case "auto", "automatic":
-                    let name = try automaticName()
-                    add(BackendSpec(name: name, role: name == "cpu" ? "automatic+cpu-fallback" : "automatic",
-                                    choice: .automatic, device: info(name)))
-                case "cpu":
-                    add(BackendSpec(name: "cpu", role: "selected", choice: .cpu, device: nil))
-                default:
-                    let choice: BackendChoice
-                    do { choice = try BackendChoice(parsing: item) } catch {
-                        throw BenchError("unknown backend '\(item)' (use auto, cpu, opencl, opencl:<device substring>)")
-                    }
-                    if case let .opencl(sub) = choice { add(try openCL(sub)) }
+        if let items = try parsedBackends() {
+            for item in items {
+                switch item {
+                case .auto: add(try automaticSpec())
+                case .cpu: add(BackendSpec(name: "cpu", role: "selected", choice: .cpu, device: nil))
+                case let .opencl(sub): add(try openCL(sub))
                 }
             }
         } else {
-            let name = try automaticName()
-            if name == "cpu" {
-                add(BackendSpec(name: "cpu", role: "automatic+cpu-fallback", choice: .cpu, device: nil))
-            } else {
-                add(BackendSpec(name: name, role: "automatic", choice: .automatic, device: info(name)))
-                add(BackendSpec(name: "cpu", role: "cpu-fallback", choice: .cpu, device: nil))
-            }
+            let auto = try automaticSpec()
+            add(auto)
+            if auto.name != "cpu" { add(BackendSpec(name: "cpu", role: "cpu-fallback", choice: .cpu, device: nil)) }
         }
         if allBackends {
             add(BackendSpec(name: "cpu", role: "extra", choice: .cpu, device: nil))

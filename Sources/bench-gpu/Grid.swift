@@ -10,10 +10,12 @@ struct Shape: Sendable, Equatable, CustomStringConvertible {
     var n: Int
 
     /// `100000x8` (square) or `1000x64x32` (`batch x m x n`); `×` works too.
+    /// Every dimension at least 1; an empty part (`10x8x`, `10xx8`) is no shape.
     init?(parsing text: String) {
         let parts = text.lowercased().replacingOccurrences(of: "×", with: "x")
-            .split(separator: "x").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
+            .split(separator: "x", omittingEmptySubsequences: false)
+            .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.allSatisfy({ $0 != nil && $0! >= 1 }) else { return nil }
         let v = parts.map { $0! }
         switch v.count {
         case 2: (batch, m, n) = (v[0], v[1], v[1])
@@ -24,6 +26,12 @@ struct Shape: Sendable, Equatable, CustomStringConvertible {
     init(_ batch: Int, _ m: Int, _ n: Int? = nil) { (self.batch, self.m, self.n) = (batch, m, n ?? m) }
 
     var description: String { m == n ? "\(batch)x\(n)" : "\(batch)x\(m)x\(n)" }
+    /// batch · m · n, or nil when it overflows `Int`.
+    var elementCount: Int? {
+        let (bm, o1) = batch.multipliedReportingOverflow(by: m)
+        let (bmn, o2) = bm.multipliedReportingOverflow(by: n)
+        return o1 || o2 ? nil : bmn
+    }
     /// `100000 × 8` or `1000 × (64×32)` for the table.
     var pretty: String { m == n ? "\(batch) × \(n)" : "\(batch) × (\(m)×\(n))" }
 }
@@ -47,6 +55,8 @@ enum Grid {
 enum DType: String, CaseIterable, Sendable {
     case f32, f64, c64, c128
     var isDouble: Bool { self == .f64 || self == .c128 }
+    /// Bytes per element.
+    var size: Int { [.f32: 4, .f64: 8, .c64: 8, .c128: 16][self]! }
     /// The real precision of its GEMM peak.
     var precision: String { isDouble ? "f64" : "f32" }
 

@@ -114,6 +114,7 @@ struct MachineInfo {
                 ])
             })),
             ("opencl_error", .string(openCLError)),
+            ("batchlu_backend_env", .string(BenchGPU.backendEnv)),
         ])
     }
 }

@@ -4,6 +4,8 @@ import BatchLU
 import CBatchKernels
 import Dispatch
 import Foundation
+import Logging
+import Synchronization
 
 /// A backend as the benchmark runs it.
 struct BackendSpec {
@@ -70,6 +72,39 @@ struct RowResult {
     var path: String?
     var execution: String?
     var residual: ResidualCheck?
+    /// The row's backend is the CPU by choice (the reference of the speed-ups).
+    var cpuByChoice = false
+    /// What of an automatic row ran on the CPU after the device failed:
+    /// "forward", "backward" or "forward+backward" (the reasons in `message`).
+    var fallback: String?
+}
+
+/// BatchLU's warnings, kept so that a row can say when the automatic
+/// choice's device failed and the call ran on the CPU (the library logs it;
+/// its backward returns no `Execution`). Installed as BatchLU's logger.
+final class WarningLog: Sendable {
+    static let shared = WarningLog()
+    private let lines = Mutex<[String]>([])
+
+    func install() {
+        BatchLULog.logger = Logger(label: "BatchLU", factory: { _ in Handler(log: WarningLog.shared) })
+    }
+    /// The warnings since the last call.
+    func take() -> [String] { lines.withLock { l in defer { l.removeAll() }; return l } }
+    fileprivate func add(_ s: String) { lines.withLock { $0.append(s) } }
+
+    struct Handler: LogHandler {
+        let log: WarningLog
+        var metadata = Logger.Metadata()
+        var logLevel = Logger.Level.warning
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            if event.level >= .warning { log.add("\(event.message)") }
+        }
+    }
 }
 
 enum Measure {
@@ -77,7 +112,26 @@ enum Measure {
     static func row<T: LUScalar>(_: T.Type, dtype: DType, shape: Shape, spec: BackendSpec, a: Tensor<T>, grad: Tensor<T>,
                                  policy: TimingPolicy, residualFactor: Double = 30) -> RowResult {
         var r = RowResult(dtype: dtype, shape: shape, backend: spec.name, role: spec.role, device: spec.device?.name)
+        r.cpuByChoice = spec.isCPU
+        // A backend named for this row (not the automatic choice, which runs
+        // such types on the CPU) that cannot run the type: skipped, said so.
+        if spec.role != "automatic", dtype.isDouble, let dev = spec.device, !dev.hasFP64 {
+            r.status = .skipped
+            r.message = "\(dev.name) has no cl_khr_fp64 for \(T.typeName)"
+            return r
+        }
+        var notes = [String]()
+        var fellBack = [String]()
+        /// The automatic choice's fallbacks to the CPU during `part` (its warnings).
+        func noteFallback(_ part: String) {
+            let w = WarningLog.shared.take().filter { $0.contains("running it on the CPU backend") }
+            if !w.isEmpty, !fellBack.contains(part) {
+                fellBack.append(part)
+                notes.append("\(part) ran on the CPU: \(w[0])")
+            }
+        }
         do {
+            _ = WarningLog.shared.take()
             // Warm-up (first call compiles OpenCL kernels, fills caches).
             var f = try luFactorEx(a, backend: spec.choice)
             let fwd = try policy.median { f = try luFactorEx(a, backend: spec.choice) }
@@ -85,9 +139,10 @@ enum Measure {
             r.fwdRepeats = fwd.repeats
             r.path = f.execution?.path
             r.execution = f.execution?.description
-            if let e = f.execution, e.backend != spec.name {
-                r.message = "ran on \(e.backend), not \(spec.name)"
-                r.backend = e.backend
+            noteFallback("forward")
+            if let e = f.execution, e.backend != spec.name, !fellBack.contains("forward") {
+                fellBack.append("forward")
+                notes.append("forward ran on \(e.backend), not \(spec.name)")
             }
             if spec.isCPU { r.copyMs = CopyFloor.measure(a, threads: CopyFloor.cores, policy: policy) * 1e3 }
             let flops = Double(shape.batch) * FlopCount.getrf(m: shape.m, n: shape.n, complex: T.isComplex)
@@ -98,24 +153,23 @@ enum Measure {
             r.bwdMs = bwd.seconds * 1e3
             r.bwdRepeats = bwd.repeats
             r.bwdGflops = flops / bwd.seconds * 1e-9
+            noteFallback("backward")
 
             let check = try Residual.check(a, f, factor: residualFactor)
+            _ = WarningLog.shared.take()
             r.residual = check
             if !check.ok {
                 r.status = .fail
-                r.message = [r.message, check.note].compactMap { $0 }.joined(separator: "; ")
+                notes.append(check.note ?? "residual check failed")
             }
-        } catch let e as BatchLUError {
-            if case .backendUnavailable = e {
-                r.status = .skipped
-            } else {
-                r.status = .error
-            }
-            r.message = "\(e)"
         } catch {
+            // A backend that fails (build, allocation, launch) is an error:
+            // the row did not run, and a named backend does not fall back.
             r.status = .error
-            r.message = "\(error)"
+            notes.append("\(error)")
         }
+        r.fallback = fellBack.isEmpty ? nil : fellBack.joined(separator: "+")
+        r.message = notes.isEmpty ? nil : notes.joined(separator: "; ")
         return r
     }
 }

@@ -18,7 +18,9 @@ struct Report {
     /// Adds the peak fraction and the speed-up over the CPU row of the same shape.
     func annotate(_ r: RowResult, cpu: RowResult?) -> RowResult {
         var r = r
-        if let p = peak(r.backend, r.dtype)?.gflops, let g = r.gflops {
+        // A forward that ran on the CPU after the device failed has no
+        // fraction of the device's peak.
+        if r.fallback?.contains("forward") != true, let p = peak(r.backend, r.dtype)?.gflops, let g = r.gflops {
             r.peakGflops = p
             r.pctPeak = 100 * g / p
         }
@@ -56,6 +58,10 @@ struct Report {
             }
         }
         print("Backends: " + backends.map { "\($0.name) [\($0.role)]" }.joined(separator: ", "))
+        if let env = BenchGPU.backendEnv {
+            print("BATCHLU_BACKEND=\(env): the automatic choice is this named backend (it runs the work or fails, "
+                  + "no fallback)\(backends.contains { $0.role == "BATCHLU_BACKEND" } ? "" : "; not used by the backends above")")
+        }
         if peakEnabled {
             print("GEMM peaks (measured now; reference of % peak):")
             for p in peaks {
@@ -67,7 +73,8 @@ struct Report {
                 }
             }
             if dtypes.contains(where: { $0 == .c64 || $0 == .c128 }) {
-                print("  (complex rows use the real GEMM peak of the same precision; LAWN 41 counts complex flops as real flops)")
+                print("  (complex rows use the real GEMM peak of the same precision; their flops are real flops, "
+                      + "LAWN 41: 6 per complex multiplication, 2 per complex addition)")
             }
         } else {
             print("GEMM peaks: not measured (--no-peak)")
@@ -81,21 +88,27 @@ struct Report {
         print("Check: ‖P·L·U − A‖_F ≤ 30·max(m,n)·ε·‖A‖_F on ≤ 8 matrices per row (luUnpack); shown as max ‖P·L·U − A‖/‖A‖.")
     }
 
-    static let columns = [("shape", 18, false), ("backend", 24, false), ("fwd ms", 10, true), ("copy ms", 9, true),
-                          ("GFLOP/s", 9, true),
-                          ("% peak", 7, true), ("bwd ms", 10, true), ("bwd GF/s", 9, true), ("speed-up f/b", 15, true),
-                          ("path", 24, false), ("check", 0, false)]
+    /// The table's columns: title, width, right-aligned. The backend column
+    /// is as wide as the longest backend name, and no cell is cut: a longer
+    /// one (a path) shifts the rest of its line.
+    var columns: [(String, Int, Bool)] {
+        [("shape", 18, false), ("backend", max(12, backends.map(\.name.count).max() ?? 0), false),
+         ("fwd ms", 10, true), ("copy ms", 9, true), ("GFLOP/s", 9, true),
+         ("% peak", 7, true), ("bwd ms", 10, true), ("bwd GF/s", 9, true), ("speed-up f/b", 15, true),
+         ("path", 25, false), ("check", 0, false)]
+    }
 
     func printTableHeader(_ d: DType) {
         print("\n\(d.rawValue)")
-        print(Report.line(Report.columns.map { $0.0 }))
+        print(line(columns.map { $0.0 }))
     }
 
-    static func line(_ cells: [String]) -> String {
+    func line(_ cells: [String]) -> String {
         var s = ""
+        let columns = self.columns
         for (i, c) in cells.enumerated() {
             let (_, w, right) = columns[i]
-            let text = c.count > w && w > 0 ? String(c.prefix(w - 1)) + "…" : c
+            let text = c
             let padN = max(0, w - text.count)
             let pad = String(repeating: " ", count: padN)
             s += (right ? pad + text : text + pad) + (i + 1 < cells.count ? "  " : "")
@@ -118,7 +131,7 @@ struct Report {
         }
         let speed = r.speedup == nil && r.bwdSpeedup == nil ? "—"
             : "\(r.speedup.map { fmt($0, 2) + "×" } ?? "—") / \(r.bwdSpeedup.map { fmt($0, 2) + "×" } ?? "—")"
-        print(Report.line([
+        print(line([
             r.shape.pretty, r.backend,
             r.fwdMs.map { fmt($0, 3) } ?? "—", r.copyMs.map { fmt($0, 3) } ?? "—", r.gflops.map { fmt($0, 2) } ?? "—",
             r.pctPeak.map { fmt($0, 1) + "%" } ?? (r.gflops == nil ? "—" : "n/a"),
@@ -204,7 +217,7 @@ struct Report {
             ("gflops", .number(r.gflops)), ("bwd_gflops", .number(r.bwdGflops)),
             ("peak_gflops", .number(r.peakGflops)), ("pct_peak", .number(r.pctPeak)),
             ("speedup_vs_cpu", .number(r.speedup)), ("bwd_speedup_vs_cpu", .number(r.bwdSpeedup)),
-            ("path", .string(r.path)), ("execution", .string(r.execution)),
+            ("path", .string(r.path)), ("execution", .string(r.execution)), ("fallback", .string(r.fallback)),
             ("residual_ok", r.residual.map { .bool($0.ok) } ?? .null),
             ("residual_max", .number(r.residual?.maxRelative)), ("residual_tol", .number(r.residual?.tolerance)),
             ("residual_sampled", .int(r.residual?.sampled ?? 0)),

@@ -8,8 +8,12 @@
 // FlopCount.getrf), the fraction of the backend's GEMM peak measured at the
 // start, and the speed-up over the CPU fallback. Progress goes to stderr,
 // the table to stdout. Exit status: 0, or 2 when a row failed its residual
-// check or raised an error (a row skipped because its backend cannot run the
-// type, e.g. f64 on a device without cl_khr_fp64, is not a failure).
+// check or raised an error (a backend that fails a call, named or not, is an
+// error; a row skipped because the device named for it cannot run the type,
+// f64 or c128 without cl_khr_fp64, is not a failure). Bad options, shapes
+// (or shapes too large for this machine's memory), backend names,
+// BATCHLU_BACKEND values and --json / --csv paths that cannot be written are
+// refused before any work (exit status 64).
 //
 // JSON schema ("batchlu-bench/1", written by --json; scripts/bench_peers.py
 // writes the same schema, and scripts/plot_bench.py reads it):
@@ -31,11 +35,13 @@
 //                             "device_version", "driver_version", "type": "CPU"|"GPU"|...,
 //                             "compute_units": int, "global_memory_bytes": int, "fp64": bool } ],
 //       "opencl_error": str|null               // why there is no OpenCL device
+//       "batchlu_backend_env": str|null        // BATCHLU_BACKEND, when set
 //     },
 //     "settings": { "quick": bool, "repeat": int|null, "seconds": number,
 //                   "dtypes": [str], "shapes": ["100000x8", "1000x64x32", ...], "peak": bool },
 //     "backends": [ { "name": "cpu" | "opencl:<device>" | "torch-cpu" | ...,
 //                     "role": "automatic" | "cpu-fallback" | "automatic+cpu-fallback" | "selected" | "extra"
+//                             | "BATCHLU_BACKEND" (the automatic choice named by that variable: no fallback)
 //                             | "peer" (scripts/bench_peers.py's files),
 //                     "dtypes": [str],              // the element types that ran on it
 //                     "device": str|null, "platform": str|null, "platform_version": str|null } ],
@@ -59,7 +65,9 @@
 //         "speedup_vs_cpu": number|null,         // CPU fwd_ms / this fwd_ms (same run), ratio
 //         "bwd_speedup_vs_cpu": number|null,     // CPU bwd_ms / this bwd_ms, ratio
 //         "path": str|null,                      // kernel path (LUFactors.execution.path)
-//         "execution": str|null,                 // "backend/path"
+//         "execution": str|null,                 // "backend/path" of the forward
+//         "fallback": str|null,                  // automatic rows (bench-gpu only): "forward", "backward", "forward+backward"
+//                                                // ran on the CPU after the device failed (why: "message")
 //         "residual_ok": bool|null,              // every sampled ‖PLU − A‖_F ≤ 30·max(m,n)·ε·‖A‖_F
 //         "residual_max": number|null,           // largest ‖PLU − A‖_F / ‖A‖_F in the sample
 //         "residual_tol": number|null,           // 30·max(m,n)·ε
