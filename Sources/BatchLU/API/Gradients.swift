@@ -50,15 +50,17 @@ public func luSolveBackward<T: LUScalar>(_ factors: LUFactors<T>, _ b: Tensor<T>
     gb.withUnsafeBufferPointer { gbP in
         x.withUnsafeBufferPointer { xP in
             gradA.withUnsafeMutableBufferPointer { gaP in
-                for (i, f) in plan.lhsIndex.enumerated() {
-                    let bi = gbP.baseAddress! + i * n * nrhs, xi = xP.baseAddress! + i * n * nrhs
-                    // Accumulate into the factor this output matrix used.
-                    if adjoint {
-                        ops.gemm(.none, .adjoint, m: n, n: n, k: nrhs, alpha: -1, a: xi, lda: nrhs,
-                                 b: bi, ldb: nrhs, beta: 1, c: gaP.baseAddress! + f * n * n, ldc: n)
-                    } else {
-                        ops.gemm(.none, .adjoint, m: n, n: n, k: nrhs, alpha: -1, a: bi, lda: nrhs,
-                                 b: xi, ldb: nrhs, beta: 1, c: gaP.baseAddress! + f * n * n, ldc: n)
+                BLASThreads.shared {
+                    for (i, f) in plan.lhsIndex.enumerated() {
+                        let bi = gbP.baseAddress! + i * n * nrhs, xi = xP.baseAddress! + i * n * nrhs
+                        // Accumulate into the factor this output matrix used.
+                        if adjoint {
+                            ops.gemm(.none, .adjoint, m: n, n: n, k: nrhs, alpha: -1, a: xi, lda: nrhs,
+                                     b: bi, ldb: nrhs, beta: 1, c: gaP.baseAddress! + f * n * n, ldc: n)
+                        } else {
+                            ops.gemm(.none, .adjoint, m: n, n: n, k: nrhs, alpha: -1, a: bi, lda: nrhs,
+                                     b: xi, ldb: nrhs, beta: 1, c: gaP.baseAddress! + f * n * n, ldc: n)
+                        }
                     }
                 }
             }

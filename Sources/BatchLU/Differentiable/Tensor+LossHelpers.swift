@@ -151,11 +151,13 @@ func batchedProduct<T: LUScalar>(_ a: Tensor<T>, _ transA: TriTrans, _ b: Tensor
         b.withUnsafeBufferPointer { pb in
             out.withUnsafeMutableBufferPointer { pc in
                 guard m > 0, n > 0, ka > 0 else { return }   // k = 0: the product is zero
-                for i in 0..<batch {
-                    ops.gemm(transA, transB, m: m, n: n, k: ka, alpha: 1,
-                             a: pa.baseAddress! + i * sa, lda: max(a.cols, 1),
-                             b: pb.baseAddress! + i * sb, ldb: max(b.cols, 1),
-                             beta: 0, c: pc.baseAddress! + i * m * n, ldc: n)
+                BLASThreads.shared {
+                    for i in 0..<batch {
+                        ops.gemm(transA, transB, m: m, n: n, k: ka, alpha: 1,
+                                 a: pa.baseAddress! + i * sa, lda: max(a.cols, 1),
+                                 b: pb.baseAddress! + i * sb, ldb: max(b.cols, 1),
+                                 beta: 0, c: pc.baseAddress! + i * m * n, ldc: n)
+                    }
                 }
             }
         }

@@ -126,11 +126,13 @@ public struct CPUBackend: LUBackend {
     /// threads a lone matrix itself).
     func runBatch(count: Int, n: Int, flopsPerItem: Double, align: Int = 1, threadedBLAS: Bool = true,
                   _ body: @Sendable (Range<Int>) -> Void) {
-        BLASThreads.ensureConfigured()
         if threadedBLAS, isLoneLarge(count: count, n: n), n > tuning.nativeBLASMaxN {
             BLASThreads.withThreads(BLASThreads.maxThreads) { body(0..<count) }
         } else {
-            Parallel.forEachChunk(count: count, threads: tuning.threads, workPerItem: flopsPerItem, align: align, body)
+            BLASThreads.shared {
+                Parallel.forEachChunk(count: count, threads: tuning.threads, workPerItem: flopsPerItem, align: align,
+                                      body)
+            }
         }
     }
 

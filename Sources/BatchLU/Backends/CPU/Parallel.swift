@@ -39,9 +39,24 @@ enum Parallel {
 
 /// OpenBLAS's thread count is process-wide. BatchLU keeps it at 1 while it
 /// runs a batch in parallel itself, and raises it only around a lone large
-/// matrix (under a lock, then back to 1).
+/// matrix. Every region of BLAS calls runs under ``shared(_:)``, the raised
+/// count only under ``withThreads(_:_:)``, which excludes them: a call made
+/// at the same time on another thread never sees the raised count (it would
+/// run its BLAS calls threaded, on cores its own batch already uses, and,
+/// with the work split otherwise, get other bits than the same call alone).
 enum BLASThreads {
     private static let lock = Mutex<Bool>(false)
+    private static let gate = SharedExclusiveGate()
+
+    /// Runs `body`, which makes BLAS calls with OpenBLAS single-threaded
+    /// (its own threads, if any, split the batch), while no lone large
+    /// matrix has the thread count raised. Not nested: `body` must not enter
+    /// `shared` or `withThreads` again (a waiting `withThreads` would wait
+    /// for it).
+    static func shared<R>(_ body: () throws -> R) rethrows -> R {
+        ensureConfigured()
+        return try gate.shared(body)
+    }
 
     /// Threads OpenBLAS may use for a lone large matrix: `OPENBLAS_NUM_THREADS`
     /// if set, else the number of cores.
@@ -57,10 +72,11 @@ enum BLASThreads {
         }
     }
 
-    /// Runs `body` with OpenBLAS allowed `threads` threads.
+    /// Runs `body` with OpenBLAS allowed `threads` threads, alone: it waits
+    /// for the ``shared(_:)`` regions running, and new ones wait for it.
     static func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
         ensureConfigured()
-        return try lock.withLock { _ in
+        return try gate.exclusive {
             openblas_set_num_threads(Int32(threads))
             defer { openblas_set_num_threads(1) }
             return try body()
@@ -71,5 +87,44 @@ enum BLASThreads {
     static var coreName: String {
         guard let p = openblas_get_corename() else { return "unknown" }
         return String(cString: p)
+    }
+}
+
+/// Many holders at once (`shared`) or one alone (`exclusive`); a waiting
+/// exclusive holder goes before new shared ones, so it is not starved.
+final class SharedExclusiveGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var sharedHolders = 0
+    private var exclusiveHeld = false
+    private var exclusiveWaiting = 0
+
+    func shared<R>(_ body: () throws -> R) rethrows -> R {
+        condition.lock()
+        while exclusiveHeld || exclusiveWaiting > 0 { condition.wait() }
+        sharedHolders += 1
+        condition.unlock()
+        defer {
+            condition.lock()
+            sharedHolders -= 1
+            if sharedHolders == 0 { condition.broadcast() }
+            condition.unlock()
+        }
+        return try body()
+    }
+
+    func exclusive<R>(_ body: () throws -> R) rethrows -> R {
+        condition.lock()
+        exclusiveWaiting += 1
+        while exclusiveHeld || sharedHolders > 0 { condition.wait() }
+        exclusiveWaiting -= 1
+        exclusiveHeld = true
+        condition.unlock()
+        defer {
+            condition.lock()
+            exclusiveHeld = false
+            condition.broadcast()
+            condition.unlock()
+        }
+        return try body()
     }
 }
