@@ -252,7 +252,7 @@ class TorchPeer:
             if ok:
                 raise
             bwd = (None, 0)
-            notes.append(f"backward: {type(e).__name__}: {str(e).splitlines()[0]}")
+            notes.append(f"backward: {type(e).__name__}: {(str(e).splitlines() or [''])[0]}")
         return fwd, bwd, (ok, worst, tol, len(idx), "; ".join(notes) or None)
 
 

@@ -36,11 +36,14 @@ out="${out%/}"
 scratch="${SCRATCH:-$root/.build-bundle}"
 swift="${SWIFT:-swift}"
 
-# OUT_DIR is replaced: refuse a folder that is not empty and not an earlier
-# bundle (no run.sh and bench-gpu in it).
-if [ -z "$out" ] || { [ -e "$out" ] && [ ! -d "$out" ]; } || { [ -d "$out" ] && [ -n "$(ls -A -- "$out")" ] &&
-                      ! { [ -f "$out/run.sh" ] && [ -f "$out/bench-gpu" ]; }; }; then
-    echo "gpu-bundle.sh: '${out:-/}' is neither a new or empty folder nor an earlier bundle (run.sh and bench-gpu in it): not replacing it" >&2
+# An existing OUT_DIR is taken as the folder it is (a symlink's target, "."
+# resolved) and replaced: refuse one that is not empty and not an earlier
+# bundle (run.sh, bench-gpu, lib/ and vendors/nvidia.icd in it).
+if [ -d "$out" ]; then out="$(CDPATH='' cd -- "$out" && pwd -P)"; fi
+if [ -z "$out" ] || [ "$out" = / ] || { [ -e "$out" ] && [ ! -d "$out" ]; } ||
+   { [ -d "$out" ] && [ -n "$(ls -A -- "$out")" ] &&
+     ! { [ -f "$out/run.sh" ] && [ -f "$out/bench-gpu" ] && [ -d "$out/lib" ] && [ -f "$out/vendors/nvidia.icd" ]; }; }; then
+    echo "gpu-bundle.sh: '${out:-/}' is neither a new or empty folder nor an earlier bundle (run.sh, bench-gpu, lib/ and vendors/nvidia.icd in it): not replacing it" >&2
     exit 1
 fi
 
@@ -97,7 +100,7 @@ cat > "$out/run.sh" <<'EOF'
 # other OpenCL drivers; set OPENBLAS_CORETYPE here too if the header warns.
 # The bundle's folder, also when run.sh is reached through a symlink.
 self="$(readlink -f -- "$0" 2>/dev/null || printf '%s' "$0")"
-here="$(CDPATH='' cd -- "$(dirname -- "$self")" && pwd)"
+here="$(CDPATH='' cd -- "$(dirname -- "$self")" && pwd)" || exit 1
 LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 OCL_ICD_VENDORS="$here/vendors"
 export LD_LIBRARY_PATH OCL_ICD_VENDORS

@@ -17,7 +17,9 @@ are recomputed from them with the median GEMM peak, and the speed-ups over
 the CPU from the medians (bench-gpu's rows against its "cpu" rows, a peer's
 rows against the same peer's CPU rows, e.g. torch-cuda against torch-cpu).
 status is "FAIL" if any run failed its check, else "error" if any run had
-an error, else "skipped" if any run skipped the row, else "ok";
+an error, else a status outside the schema if a run has one, else
+"skipped" if any run skipped the row, else "ok"; fallback (bench-gpu's
+automatic rows) names every part that fell back in any run;
 residual_ok is false if any run's check failed, null if no run checked the
 row, true otherwise. The machine and settings are the first run's, with
 "merged_from" listing the inputs.
@@ -33,8 +35,10 @@ def key(row):
 
 
 def median(values):
+    # median_low: with every run's figure (an odd number) the median; when a
+    # run has none (an error), still a figure one run measured.
     values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
+    return statistics.median_low(values) if values else None
 
 
 def merge(docs, paths):
@@ -77,7 +81,13 @@ def merge(docs, paths):
         maxima = [r["residual_max"] for r in rows if r.get("residual_max") is not None]
         row["residual_max"] = max(maxima) if maxima else None
         statuses = [r.get("status") for r in rows]
-        row["status"] = next((s for s in ("FAIL", "error", "skipped") if s in statuses), "ok")
+        unknown = [s for s in statuses if s not in ("ok", "FAIL", "error", "skipped")]
+        row["status"] = next((s for s in ("FAIL", "error") if s in statuses),
+                             unknown[0] if unknown else "skipped" if "skipped" in statuses else "ok")
+        # bench-gpu's automatic rows: the parts that fell back to the CPU in any run.
+        parts = {p for r in rows for p in (r.get("fallback") or "").split("+") if p}
+        if parts or "fallback" in first:
+            row["fallback"] = "+".join(p for p in ("forward", "backward") if p in parts) or None
         row["message"] = next((r.get("message") for r in rows
                                if r.get("status") == row["status"] and r.get("message")), None)
         results.append(row)

@@ -104,29 +104,29 @@ struct BenchGPU: ParsableCommand {
         ProcessInfo.processInfo.environment["BATCHLU_BACKEND"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// A file bench-gpu will write at the end: checked before the run (so
-    /// that a long run does not end without its file) by opening it for
-    /// writing, or creating it and removing it again; its contents are left.
+    /// A file bench-gpu will write at the end (atomically: a new file in
+    /// its folder, renamed over the path), checked before the run so that a
+    /// long run does not end without it: the path is not a folder, and a
+    /// file can be created in its folder (a uniquely named one, created and
+    /// removed; the path itself is not touched).
     static func checkWritable(_ path: String, option: String) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
-        if fm.fileExists(atPath: path, isDirectory: &isDir) {
-            if isDir.boolValue { throw ValidationError("\(option) \(path): is a folder") }
-            guard let h = FileHandle(forWritingAtPath: path) else {
-                throw ValidationError("\(option) \(path): cannot be written")
-            }
-            try? h.close()
-            return
+        if fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw ValidationError("\(option) \(path): is a folder")
         }
         let folder = (path as NSString).deletingLastPathComponent
         let dir = folder.isEmpty ? "." : folder
         guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
             throw ValidationError("\(option) \(path): the folder \(dir) does not exist")
         }
-        guard fm.createFile(atPath: path, contents: nil) else {
-            throw ValidationError("\(option) \(path): cannot be created in \(dir)")
+        let probe = (dir as NSString).appendingPathComponent(".bench-gpu-check-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            throw ValidationError("\(option) \(path): cannot create a file in \(dir) (\(String(cString: strerror(errno))))")
         }
-        try? fm.removeItem(atPath: path)
+        close(fd)
+        unlink(probe)
     }
 
     func parsedShapes() throws -> [Shape] {
@@ -273,8 +273,22 @@ struct BenchGPU: ParsableCommand {
             }
         }
         /// The automatic choice's row: "automatic" (the CPU too: "automatic+cpu-fallback"),
-        /// or "BATCHLU_BACKEND" when that variable names the backend.
+        /// or "BATCHLU_BACKEND" when that variable names the backend (found
+        /// without running T on it, so that a device without fp64 gets its
+        /// f64 rows skipped, not the run refused).
         func automaticSpec() throws -> BackendSpec {
+            if let env = BenchGPU.backendEnv {
+                let choice = try BackendChoice(parsing: env)
+                guard case let .opencl(sub) = choice else {
+                    return BackendSpec(name: "cpu", role: "BATCHLU_BACKEND", choice: .cpu, device: nil)
+                }
+                do {
+                    let b = try OpenCLBackend(device: sub)
+                    return BackendSpec(name: b.name, role: "BATCHLU_BACKEND", choice: .automatic, device: info(b.name))
+                } catch {
+                    throw BenchError("BATCHLU_BACKEND=\(env): \(error)")
+                }
+            }
             let name = try automaticName()
             let role = BenchGPU.backendEnv != nil ? "BATCHLU_BACKEND"
                 : name == "cpu" ? "automatic+cpu-fallback" : "automatic"

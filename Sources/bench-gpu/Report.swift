@@ -60,7 +60,8 @@ struct Report {
         print("Backends: " + backends.map { "\($0.name) [\($0.role)]" }.joined(separator: ", "))
         if let env = BenchGPU.backendEnv {
             print("BATCHLU_BACKEND=\(env): the automatic choice is this named backend (it runs the work or fails, "
-                  + "no fallback)\(backends.contains { $0.role == "BATCHLU_BACKEND" } ? "" : "; not used by the backends above")")
+                  + "no fallback; a cpu-fallback row is the CPU alongside it, for the speed-ups)"
+                  + "\(backends.contains { $0.role == "BATCHLU_BACKEND" } ? "" : "; not used by the backends above")")
         }
         if peakEnabled {
             print("GEMM peaks (measured now; reference of % peak):")

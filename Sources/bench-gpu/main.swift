@@ -13,7 +13,9 @@
 // f64 or c128 without cl_khr_fp64, is not a failure). Bad options, shapes
 // (or shapes too large for this machine's memory), backend names,
 // BATCHLU_BACKEND values and --json / --csv paths that cannot be written are
-// refused before any work (exit status 64).
+// refused before any work (exit status 64); a well-formed backend name that
+// no OpenCL device matches is refused after the device probe, before any
+// timing (exit status 1).
 //
 // JSON schema ("batchlu-bench/1", written by --json; scripts/bench_peers.py
 // writes the same schema, and scripts/plot_bench.py reads it):
