@@ -259,9 +259,13 @@ func checkLookahead<T: LUScalar & BinaryFloatingPoint>(_: T.Type) throws {
                 lu.withUnsafeMutableBufferPointer { l in
                     piv.withUnsafeMutableBufferPointer { p in
                         info.withUnsafeMutableBufferPointer { i in
-                            BlockedLU.getrfLarge(threads == 2 ? UnsafePointer(l.baseAddress!) : inp.baseAddress!,
-                                                 l.baseAddress!, ipiv: p.baseAddress!, info: i.baseAddress!, count: 2,
-                                                 m: m, n: n, pivot: true, threads: threads, panel: panel)
+                            // Under the BLAS gate, as the library calls it (its GEMM calls
+                            // must run single-threaded while other tests run).
+                            BLASThreads.shared {
+                                BlockedLU.getrfLarge(threads == 2 ? UnsafePointer(l.baseAddress!) : inp.baseAddress!,
+                                                     l.baseAddress!, ipiv: p.baseAddress!, info: i.baseAddress!,
+                                                     count: 2, m: m, n: n, pivot: true, threads: threads, panel: panel)
+                            }
                         }
                     }
                 }
