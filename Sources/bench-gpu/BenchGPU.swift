@@ -232,9 +232,9 @@ struct BenchGPU: ParsableCommand {
                 case .c64: rows = try runShape(Complex<Float>.self, d, shape, specs, policy, &done, total)
                 case .c128: rows = try runShape(Complex<Double>.self, d, shape, specs, policy, &done, total)
                 }
-                // The CPU reference: the first row that ran on the CPU by choice (not an
-                // automatic row that fell back to it).
-                let withPeaks = rows.map { report.annotate($0, cpu: rows.first { $0.cpuByChoice }) }
+                // The CPU reference: the first CPU row (a row keeps its backend's name,
+                // so an automatic row that fell back to the CPU is not one).
+                let withPeaks = rows.map { report.annotate($0, cpu: rows.first { $0.backend == "cpu" }) }
                 for r in withPeaks { report.printRow(r) }
                 results += withPeaks
             }

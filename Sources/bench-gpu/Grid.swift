@@ -56,7 +56,13 @@ enum DType: String, CaseIterable, Sendable {
     case f32, f64, c64, c128
     var isDouble: Bool { self == .f64 || self == .c128 }
     /// Bytes per element.
-    var size: Int { [.f32: 4, .f64: 8, .c64: 8, .c128: 16][self]! }
+    var size: Int {
+        switch self {
+        case .f32: 4
+        case .f64, .c64: 8
+        case .c128: 16
+        }
+    }
     /// The real precision of its GEMM peak.
     var precision: String { isDouble ? "f64" : "f32" }
 

@@ -72,8 +72,6 @@ struct RowResult {
     var path: String?
     var execution: String?
     var residual: ResidualCheck?
-    /// The row's backend is the CPU by choice (the reference of the speed-ups).
-    var cpuByChoice = false
     /// What of an automatic row ran on the CPU after the device failed:
     /// "forward", "backward" or "forward+backward" (the reasons in `message`).
     var fallback: String?
@@ -112,7 +110,6 @@ enum Measure {
     static func row<T: LUScalar>(_: T.Type, dtype: DType, shape: Shape, spec: BackendSpec, a: Tensor<T>, grad: Tensor<T>,
                                  policy: TimingPolicy, residualFactor: Double = 30) -> RowResult {
         var r = RowResult(dtype: dtype, shape: shape, backend: spec.name, role: spec.role, device: spec.device?.name)
-        r.cpuByChoice = spec.isCPU
         // A backend named for this row (not the automatic choice, which runs
         // such types on the CPU) that cannot run the type: skipped, said so.
         if spec.role != "automatic", dtype.isDouble, let dev = spec.device, !dev.hasFP64 {
