@@ -13,21 +13,35 @@
 
 #define BLK_MAX_N 64
 // The interleaved kernels prefetch the next group's input for n in
-// [BLK_PREFETCH_MIN_N, BLK_PREFETCH_MAX_N]. 2-core AVX-512 EPYC, 2 threads,
-// from memory, streamed output, min of 3 rounds each. Backward: f32 20000 x
-// 16^2 4.8-5.0 -> 4.4-4.5 ms, 100000 x 8^2 7.2-7.4 -> 6.1-6.4 ms; f64 20000
-// x 16^2 8.4-8.8 -> 7.8-8.1 ms, 100000 x 8^2 11.8-12.3 -> 9.2-9.8 ms; n = 4
-// and f32 10000 x 32^2 unchanged or slower (13.5 -> 13.7 ms). Forward: f32
-// 20000 x 16^2 4.0-4.2 -> 3.8-3.9 ms, 100000 x 8^2 3.6-4.1 -> 3.3-3.6 ms;
-// f64 20000 x 16^2 6.4-6.5 -> 5.8-5.9 ms, 100000 x 8^2 5.5-6.4 -> 5.2-5.5 ms.
+// [BLK_PREFETCH_MIN_N, BLK_PREFETCH_MAX_N] (forward) and
+// [BLK_PREFETCH_BWD_MIN_N, BLK_PREFETCH_BWD_MAX_N] (backward). 2-core AVX-512
+// EPYC, C harness, 2 threads, from memory, input 48 bytes past a line (as a
+// large Swift array's) into a reused output, medians of 5-7 alternating
+// rounds, without -> with the prefetch. Forward: f32 700000 x 3^2 5.38 ->
+// 4.38 ms, 400000 x 4^2 2.92 -> 2.62 ms, 177777 x 6^2 3.54 -> 2.93 ms, 11111
+// x 24^2 5.51 -> 4.95 ms; f64 4^2 6.00 -> 4.95 ms (100000 x 4^2 streamed 2.40
+// -> 1.97 ms), 6^2 6.45 -> 5.85 ms, 24^2 11.5 -> 9.5 ms; n = 2 unchanged.
+// Backward: f64 400000 x 4^2 9.67 -> 7.19 ms, 177777 x 6^2 11.2 -> 7.7 ms,
+// 11111 x 24^2 12.9 -> 11.7 ms, 10000 x 32^2 24.5 -> 23.4 ms; f32 4^2 5.23
+// -> 3.97 ms, 6^2 6.78 -> 4.72 ms, 24^2 6.70 -> 5.85 ms, 32^2 unchanged; n =
+// 2 slower (f64 1000000 x 2^2 5.07 -> 6.38 ms), n = 3 (f32 6 %) and 48
+// unchanged or slower. Measured first (on an aligned input, before the
+// prefetch covered a group's last line), n 8 to 16: backward f32 20000 x
+// 16^2 4.8-5.0 -> 4.4-4.5 ms, 100000 x 8^2 7.2-7.4 -> 6.1-6.4 ms; f64
+// 20000 x 16^2 8.4-8.8 -> 7.8-8.1 ms, 100000 x 8^2 11.8-12.3 -> 9.2-9.8 ms;
+// forward f32 20000 x 16^2 4.0-4.2 -> 3.8-3.9 ms, 100000 x 8^2 3.6-4.1 ->
+// 3.3-3.6 ms; f64 20000 x 16^2 6.4-6.5 -> 5.8-5.9 ms, 100000 x 8^2 5.5-6.4
+// -> 5.2-5.5 ms.
 // An output they do not stream is prefetched for writing the same way
 // (prefetchw; it does nothing on pages not yet faulted in, so it helps only
 // when the output's memory is already mapped: bench-gpu f64 with glibc's
 // mmap off, 3 alternating rounds, forward 100000 x 8^2 7.1-7.7 -> 6.3-6.9
 // ms, 20000 x 16^2 7.0-7.4 -> 6.0-6.4 ms, backward 100000 x 8^2 9.8-10.5 ->
 // 8.6-9.0 ms; within noise with fresh pages).
-#define BLK_PREFETCH_MIN_N 8
-#define BLK_PREFETCH_MAX_N 16
+#define BLK_PREFETCH_MIN_N 3
+#define BLK_PREFETCH_MAX_N 31
+#define BLK_PREFETCH_BWD_MIN_N 4
+#define BLK_PREFETCH_BWD_MAX_N 32
 // A group of matrices of up to this many bytes each is transposed straight
 // from the input and into the output; larger ones go through a staging copy
 // (FN(load)). C harness built at -O3; 2 threads, from memory into a reused

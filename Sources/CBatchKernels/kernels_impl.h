@@ -91,12 +91,13 @@ static inline __attribute__((always_inline)) void FN(prefetch_part_w)(T *p, int6
     for (int64_t q = q0; q < q1; ++q) __builtin_prefetch(first + q * 64, 1, 1);
 }
 // The number of matrices in the `span` (W, or W per group factored in step)
-// after the one at g0, which the span at g0 prefetches: n from
-// BLK_PREFETCH_MIN_N to BLK_PREFETCH_MAX_N only (above, a group's own work
-// is long enough for the hardware prefetcher; below, too short for one
-// group's lead to help).
-static inline __attribute__((always_inline)) int64_t FN(next_group)(int64_t count, int64_t g0, int n, int span) {
-    if (n < BLK_PREFETCH_MIN_N || n > BLK_PREFETCH_MAX_N || count - g0 <= span) return 0;
+// after the one at g0, which the span at g0 prefetches: n from lo to hi only
+// (BLK_PREFETCH_* in batchkernels.c: above, a group's own work is long
+// enough for the hardware prefetcher; below, too short for one group's lead
+// to help).
+static inline __attribute__((always_inline)) int64_t FN(next_group)(int64_t count, int64_t g0, int n, int span, int lo,
+                                                                     int hi) {
+    if (n < lo || n > hi || count - g0 <= span) return 0;
     return count - g0 - span < span ? count - g0 - span : span;
 }
 
@@ -418,7 +419,7 @@ static inline __attribute__((always_inline)) int FN(getrf_n)(const T *in, T *out
             valid[groups] = left < W ? (int)left : W;
             FN(load)(bufs[groups], stage, ls, in, g0 + groups * W, valid[groups], nn);
         }
-        const int64_t next = FN(next_group)(count, g0, n, G * W);
+        const int64_t next = FN(next_group)(count, g0, n, G * W, BLK_PREFETCH_MIN_N, BLK_PREFETCH_MAX_N);
         V inf[2] = {FN(splat)(0), FN(splat)(0)};
         for (int j = 0; j < n; ++j) {
             if (next) FN(prefetch_part)(in + (g0 + G * W) * (int64_t)nn, next * nn, j, n);
@@ -506,7 +507,7 @@ static inline __attribute__((always_inline)) int FN(backward_n)(const T *lu, con
         FN(load)(L, stage, ls, lu, g0, valid, nn);
         FN(load)(G, stage, ls, g, g0, valid, nn);
         // The next group's inputs are fetched during Φ, a share per row.
-        const int64_t next = FN(next_group)(count, g0, n, W);
+        const int64_t next = FN(next_group)(count, g0, n, W, BLK_PREFETCH_BWD_MIN_N, BLK_PREFETCH_BWD_MAX_N);
         // Φ: strictly lower part Lᵀ tril₋₁(Ḡ), upper part triu(Ḡ) Uᵀ. Four
         // outputs at a time, so that four independent FMA chains run.
         for (int i = 0; i < n; ++i) {
