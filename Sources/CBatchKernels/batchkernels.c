@@ -21,6 +21,12 @@
 // 4.38 ms, 400000 x 4^2 2.92 -> 2.62 ms, 177777 x 6^2 3.54 -> 2.93 ms, 11111
 // x 24^2 5.51 -> 4.95 ms; f64 4^2 6.00 -> 4.95 ms (100000 x 4^2 streamed 2.40
 // -> 1.97 ms), 6^2 6.45 -> 5.85 ms, 24^2 11.5 -> 9.5 ms; n = 2 unchanged.
+// n = 3 and 4 are left out of the forward despite those gains from memory:
+// in the caches the prefetch's own instructions cost more than it saves
+// (one thread, f32 4096 x 4^2: 0.030 -> 0.034 ms), and bench-gpu's 100000 x
+// 4^2 (inputs of 6.4 and 12.8 MB, half in the last-level cache) measured
+// f32 0.495 -> 0.526 ms and f64 1.11 -> 1.03 ms in one set of 6 alternating
+// rounds and 1.14 -> 1.14 ms in another.
 // Backward: f64 400000 x 4^2 9.67 -> 7.19 ms, 177777 x 6^2 11.2 -> 7.7 ms,
 // 11111 x 24^2 12.9 -> 11.7 ms, 10000 x 32^2 24.5 -> 23.4 ms; f32 4^2 5.23
 // -> 3.97 ms, 6^2 6.78 -> 4.72 ms, 24^2 6.70 -> 5.85 ms, 32^2 unchanged; n =
@@ -38,7 +44,7 @@
 // mmap off, 3 alternating rounds, forward 100000 x 8^2 7.1-7.7 -> 6.3-6.9
 // ms, 20000 x 16^2 7.0-7.4 -> 6.0-6.4 ms, backward 100000 x 8^2 9.8-10.5 ->
 // 8.6-9.0 ms; within noise with fresh pages).
-#define BLK_PREFETCH_MIN_N 3
+#define BLK_PREFETCH_MIN_N 5
 #define BLK_PREFETCH_MAX_N 31
 #define BLK_PREFETCH_BWD_MIN_N 4
 #define BLK_PREFETCH_BWD_MAX_N 32
