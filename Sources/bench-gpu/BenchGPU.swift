@@ -71,7 +71,7 @@ struct BenchGPU: ParsableCommand {
         if let s = seconds, !(s >= 0) { throw ValidationError("--seconds must be >= 0") }
         let dtypes: [DType]
         do { dtypes = try DType.parseList(dtype) } catch { throw ValidationError("\(error)") }
-        let memory = ProcessInfo.processInfo.physicalMemory
+        let memory = BenchGPU.usableMemory
         let size = dtypes.map(\.size).max() ?? 8
         for s in try parsedShapes() {
             // A row holds A, the gradient, two sets of factors (the timed
@@ -82,7 +82,8 @@ struct BenchGPU: ParsableCommand {
             else {
                 let gib = (Double(s.batch) * Double(s.m) * Double(s.n) * Double(6 * size)) / Double(1 << 30)
                 throw ValidationError("shape \(s) needs about \(String(format: "%.3g", gib)) GiB (six arrays of "
-                                      + "\(s.batch) x \(s.m) x \(s.n) elements of \(size) bytes); this machine has "
+                                      + "\(s.batch) x \(s.m) x \(s.n) elements of \(size) bytes); this machine "
+                                      + "\(BenchGPU.memoryLimited ? "lets this process use" : "has") "
                                       + "\(String(format: "%.3g", Double(memory) / Double(1 << 30))) GiB")
             }
         }
@@ -97,6 +98,34 @@ struct BenchGPU: ParsableCommand {
             if let path { try BenchGPU.checkWritable(path, option: option) }
         }
     }
+
+    /// The memory this process may use: the physical memory, or less when
+    /// a control group it belongs to sets a lower limit (cgroup v2
+    /// `memory.max`, v1 `memory.limit_in_bytes`, in the group named by
+    /// /proc/self/cgroup, as in a container).
+    static var usableMemory: UInt64 { min(ProcessInfo.processInfo.physicalMemory, cgroupMemoryLimit ?? .max) }
+    static var memoryLimited: Bool { (cgroupMemoryLimit ?? .max) < ProcessInfo.processInfo.physicalMemory }
+    static let cgroupMemoryLimit: UInt64? = {
+        guard let groups = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return nil }
+        var files: [String] = []
+        for line in groups.split(separator: "\n") {
+            // hierarchy-ID:controllers:path; v2 is "0::path".
+            let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard f.count == 3 else { continue }
+            let path = f[2] == "/" ? "" : String(f[2])
+            if f[0] == "0" && f[1].isEmpty { files.append("/sys/fs/cgroup\(path)/memory.max") }
+            if f[1].split(separator: ",").contains("memory") {
+                files.append("/sys/fs/cgroup/memory\(path)/memory.limit_in_bytes")
+            }
+        }
+        // "max" (v2) and a page-rounded Int64.max (v1) mean no limit; the
+        // latter is above any physical memory, so taking the minimum suffices.
+        let limits = files.compactMap { file in
+            (try? String(contentsOfFile: file, encoding: .utf8))
+                .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }.filter { $0 > 0 }
+        return limits.min()
+    }()
 
     /// BATCHLU_BACKEND when set and not empty: the automatic choice is then
     /// that named backend (it runs the work or fails; no fallback).
