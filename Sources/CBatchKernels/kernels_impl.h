@@ -62,10 +62,10 @@ static inline __attribute__((always_inline)) void FN(fence)(void) {
 // a 16-byte aligned block, so a group's span of whole lines counted from p
 // (48 bytes past a line for large arrays) ended one line short, and the
 // group's last line came from memory on demand, one miss per group. C
-// harness, one thread, input 48 bytes past a line, 3 x 8 alternating rounds:
-// forward f32 100000 x 8^2 (output 1968 bytes into a page, as bench-gpu's
-// calls get it) 5.62 -> 4.73 ms (two threads: 2.80 -> 2.49 ms), f64 two
-// threads 6.00 -> 5.25 ms.
+// harness, input 48 bytes past a line, 6-8 alternating rounds: forward f32
+// 100000 x 8^2 (output 1968 bytes into a page, as bench-gpu's calls get it)
+// 5.62 -> 4.73 ms on one thread, 2.80 -> 2.49 ms on two; f64 (output 48
+// bytes into a page) 6.00 -> 5.25 ms on two.
 static inline __attribute__((always_inline)) void FN(part_lines)(const T *p, int64_t count, int part, int parts,
                                                                  int64_t *q0, int64_t *q1) {
     const uintptr_t first = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)(p + count);
