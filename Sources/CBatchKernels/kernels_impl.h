@@ -57,7 +57,8 @@ static inline __attribute__((always_inline)) void FN(fence)(void) {
 }
 
 // Lines [*q0, *q1) of the 64-byte lines that `count` elements at `p` touch,
-// counted from the line holding p[0]: part `part` of `parts` equal shares.
+// counted from the line holding p[0] (whose address it returns): part
+// `part` of `parts` equal shares.
 // From p's line, not from p: a Swift array's elements start 32 bytes into
 // a 16-byte aligned block, so a group's span of whole lines counted from p
 // (48 bytes past a line for large arrays) ended one line short, and the
@@ -66,28 +67,28 @@ static inline __attribute__((always_inline)) void FN(fence)(void) {
 // 100000 x 8^2 (output 1968 bytes into a page, as bench-gpu's calls get it)
 // 5.62 -> 4.73 ms on one thread, 2.80 -> 2.49 ms on two; f64 (output 48
 // bytes into a page) 6.00 -> 5.25 ms on two.
-static inline __attribute__((always_inline)) void FN(part_lines)(const T *p, int64_t count, int part, int parts,
-                                                                 int64_t *q0, int64_t *q1) {
+static inline __attribute__((always_inline)) uintptr_t FN(part_lines)(const T *p, int64_t count, int part, int parts,
+                                                                      int64_t *q0, int64_t *q1) {
     const uintptr_t first = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)(p + count);
     const int64_t lines = (int64_t)((end - first + 63) / 64), per = (lines + parts - 1) / parts;
     *q0 = part * per;
     *q1 = (part + 1) * per < lines ? (part + 1) * per : lines;
+    return first;
 }
 // Prefetches that share of the lines at `p` into the outer caches
 // (prefetcht2), so that a group's input is on its way while the group
 // before it is being computed; FN(prefetch_part_w) for lines about to be
-// written (prefetchw). A prefetch never faults, so the line holding p[0]
-// may start before the array.
+// written (prefetchw; two functions, as __builtin_prefetch takes its
+// read/write argument as a constant). A prefetch never faults, so the line
+// holding p[0] may start before the array.
 static inline __attribute__((always_inline)) void FN(prefetch_part)(const T *p, int64_t count, int part, int parts) {
     int64_t q0, q1;
-    FN(part_lines)(p, count, part, parts, &q0, &q1);
-    const char *first = (const char *)((uintptr_t)p & ~(uintptr_t)63);
+    const char *first = (const char *)FN(part_lines)(p, count, part, parts, &q0, &q1);
     for (int64_t q = q0; q < q1; ++q) __builtin_prefetch(first + q * 64, 0, 1);
 }
 static inline __attribute__((always_inline)) void FN(prefetch_part_w)(T *p, int64_t count, int part, int parts) {
     int64_t q0, q1;
-    FN(part_lines)(p, count, part, parts, &q0, &q1);
-    char *first = (char *)((uintptr_t)p & ~(uintptr_t)63);
+    char *first = (char *)FN(part_lines)(p, count, part, parts, &q0, &q1);
     for (int64_t q = q0; q < q1; ++q) __builtin_prefetch(first + q * 64, 1, 1);
 }
 // The number of matrices in the `span` (W, or W per group factored in step)

@@ -83,7 +83,7 @@ struct BenchGPU: ParsableCommand {
                 let gib = (Double(s.batch) * Double(s.m) * Double(s.n) * Double(6 * size)) / Double(1 << 30)
                 throw ValidationError("shape \(s) needs about \(String(format: "%.3g", gib)) GiB (six arrays of "
                                       + "\(s.batch) x \(s.m) x \(s.n) elements of \(size) bytes); this machine "
-                                      + "\(BenchGPU.memoryLimited ? "lets this process use" : "has") "
+                                      + "\(memory < ProcessInfo.processInfo.physicalMemory ? "lets this process use" : "has") "
                                       + "\(String(format: "%.3g", Double(memory) / Double(1 << 30))) GiB")
             }
         }
@@ -104,7 +104,6 @@ struct BenchGPU: ParsableCommand {
     /// `memory.max`, v1 `memory.limit_in_bytes`, in the group named by
     /// /proc/self/cgroup, as in a container).
     static var usableMemory: UInt64 { min(ProcessInfo.processInfo.physicalMemory, cgroupMemoryLimit ?? .max) }
-    static var memoryLimited: Bool { (cgroupMemoryLimit ?? .max) < ProcessInfo.processInfo.physicalMemory }
     static let cgroupMemoryLimit: UInt64? = {
         guard let groups = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return nil }
         var files: [String] = []
@@ -293,13 +292,8 @@ struct BenchGPU: ParsableCommand {
         }
         /// What the automatic choice runs for T (a 2 × 2 factorization tells).
         func automaticName() throws -> String {
-            do {
-                let f = try luFactorEx(try Tensor<T>.random([1, 2, 2], seed: 0), backend: .automatic)
-                return f.execution?.backend ?? "cpu"
-            } catch {
-                guard let env = BenchGPU.backendEnv else { throw error }
-                throw BenchError("BATCHLU_BACKEND=\(env): \(error)")
-            }
+            let f = try luFactorEx(try Tensor<T>.random([1, 2, 2], seed: 0), backend: .automatic)
+            return f.execution?.backend ?? "cpu"
         }
         /// The automatic choice's row: "automatic" (the CPU too: "automatic+cpu-fallback"),
         /// or "BATCHLU_BACKEND" when that variable names the backend (found
@@ -319,9 +313,8 @@ struct BenchGPU: ParsableCommand {
                 }
             }
             let name = try automaticName()
-            let role = BenchGPU.backendEnv != nil ? "BATCHLU_BACKEND"
-                : name == "cpu" ? "automatic+cpu-fallback" : "automatic"
-            return BackendSpec(name: name, role: role, choice: name == "cpu" ? .cpu : .automatic, device: info(name))
+            return BackendSpec(name: name, role: name == "cpu" ? "automatic+cpu-fallback" : "automatic",
+                               choice: name == "cpu" ? .cpu : .automatic, device: info(name))
         }
         func openCL(_ sub: String?) throws -> BackendSpec {
             do {

@@ -109,10 +109,8 @@ struct Report {
         let columns = self.columns
         for (i, c) in cells.enumerated() {
             let (_, w, right) = columns[i]
-            let text = c
-            let padN = max(0, w - text.count)
-            let pad = String(repeating: " ", count: padN)
-            s += (right ? pad + text : text + pad) + (i + 1 < cells.count ? "  " : "")
+            let pad = String(repeating: " ", count: max(0, w - c.count))
+            s += (right ? pad + c : c + pad) + (i + 1 < cells.count ? "  " : "")
         }
         return s
     }
