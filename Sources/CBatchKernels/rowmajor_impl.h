@@ -326,33 +326,37 @@ static void FN(rm_panel)(T *a, int ld, T *pc, int ldp, int h, int w, int in) {
 // so that its pivot search, scaling and updates run down contiguous columns.
 // `finite` says whether the matrix holds only finite numbers; if not, it is
 // factored unblocked (one panel of all n columns).
-// `cnt` (1 or 2) matrices of the same shape at once: their panels are
-// factored column by column in step, each column of the first matrix then of
-// the second, so that one's chain of dependent steps (pivot search,
-// interchange, scaling, update) overlaps the other's. Each matrix's
-// arithmetic is that of factoring it alone. Two matrices must both be finite.
+// `cnt` (1 to BLK_STEP) matrices of the same shape at once: their panels
+// are factored column by column in step, a column of each matrix in turn,
+// so that one's chain of dependent steps (pivot search, interchange,
+// scaling, update) overlaps the others'. Each matrix's arithmetic is that of
+// factoring it alone. More than one must all be finite.
 // `pf` (`pfn` elements; may be NULL): memory to prefetch for reading, a
 // share per column; `pfo` (the same size; may be NULL): for writing.
+#ifndef BLK_STEP
+#define BLK_STEP 4
+#endif
 static inline __attribute__((always_inline)) void FN(rm_getrf_multi)(const int cnt, T *const *a, T *const *pc, int m,
                                                                       int n, int ld, int32_t *const *ipiv,
                                                                       int32_t *const *info, int pivot, int finite,
                                                                       const T *pf, int64_t pfn, T *pfo) {
     const int kmax = m < n ? m : n;
     const int nb = finite ? W : n;
-    int32_t inf[2] = {0, 0};
+    int32_t inf[BLK_STEP] = {0};
     VI lane;
     for (int l = 0; l < W; ++l) lane[l] = l;
     for (int k0 = 0; k0 < kmax; k0 += nb) {
         const int pe = k0 + nb < kmax ? k0 + nb : kmax;  // panel columns [k0, pe)
         const int w = nb == n ? n - k0 : pe - k0;         // columns the panel's own updates reach
         const int h = m - k0, ldp = (h + W - 1) / W * W;  // panel rows [k0, m), padded
-        int nextp[2] = {-1, -1};  // the next column's pivot row, found by the update
-        T nextmx[2] = {0, 0};
+        int nextp[BLK_STEP];  // the next column's pivot row, found by the update
+        T nextmx[BLK_STEP];
+        for (int t = 0; t < cnt; ++t) nextp[t] = -1, nextmx[t] = 0;
         for (int t = 0; t < cnt; ++t) FN(rm_panel)(a[t] + (int64_t)k0 * ld + k0, ld, pc[t], ldp, h, w, 1);
         for (int j = k0; j < pe; ++j)
             for (int t = 0; t < cnt; ++t) {
                 if (pf && t == 0) FN(prefetch_part)(pf, pfn, j, kmax);
-                if (pfo && t == 1) FN(prefetch_part_w)(pfo, pfn, j, kmax);
+                if (pfo && t == (cnt > 1)) FN(prefetch_part_w)(pfo, pfn, j, kmax);
                 const int q = j - k0;
                 T *const p_c = pc[t], *col = p_c + q * ldp;
                 int p = q;
@@ -440,12 +444,17 @@ static void FN(rm_getrf_fin)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, i
     FN(rm_getrf_multi)(1, &a, &pc, m, n, ld, &ipiv, &info, pivot, finite, NULL, 0, NULL);
 }
 
-// Two finite matrices in step (FN(rm_getrf_multi)), each with its scratch.
-static void FN(rm_getrf_pair)(T *a0, T *a1, T *pc0, T *pc1, int m, int n, int ld, int32_t *ipiv0, int32_t *ipiv1,
-                              int32_t *info0, int32_t *info1, int pivot, const T *pf, int64_t pfn, T *pfo) {
-    T *const a[2] = {a0, a1}, *const p[2] = {pc0, pc1};
-    int32_t *const ip[2] = {ipiv0, ipiv1}, *const in[2] = {info0, info1};
-    FN(rm_getrf_multi)(2, a, p, m, n, ld, ip, in, pivot, 1, pf, pfn, pfo);
+// `cnt` finite matrices in step (FN(rm_getrf_multi)), each with its scratch:
+// 2 to BLK_STEP, as one of two specialized copies.
+static void FN(rm_getrf_step)(int cnt, T *const *a, T *const *pc, int m, int n, int ld, int32_t *const *ipiv,
+                              int32_t *const *info, int pivot, const T *pf, int64_t pfn, T *pfo) {
+    if (cnt == BLK_STEP) FN(rm_getrf_multi)(BLK_STEP, a, pc, m, n, ld, ipiv, info, pivot, 1, pf, pfn, pfo);
+    else
+        for (int t = 0; t < cnt; t += 2) {
+            if (t + 1 < cnt) FN(rm_getrf_multi)(2, a + t, pc + t, m, n, ld, ipiv + t, info + t, pivot, 1, pf, pfn, pfo);
+            else FN(rm_getrf_multi)(1, a + t, pc + t, m, n, ld, ipiv + t, info + t, pivot, 1, pf, pfn, pfo);
+            pf = NULL, pfo = NULL;
+        }
 }
 
 static void FN(rm_getrf_one)(T *a, T *pc, int m, int n, int ld, int32_t *ipiv, int32_t *info, int pivot) {
@@ -492,6 +501,18 @@ static inline __attribute__((always_inline)) int FN(rm_copy_in)(const T *src, T 
 //   ms, 2000 x 64² 9.13-9.23 -> 9.47-9.72 ms, 500 x 128² 12.4-12.8 ->
 //   12.9-13.2 ms (aligned 12.1-12.2 ms), f32 500 x 128² 6.49-6.56 ->
 //   6.67-6.80 ms.
+// Four matrices in step (FN(rm_getrf_multi)) instead of two, up to this
+// size: the smaller a matrix, the less work each column of its panel has to
+// overlap the chain of the next pivot. Zen 4, one thread, in cache, median of
+// 401 calls, 3 rounds: f32 32² 0.125 -> 0.116 ms per 80. Larger ones gained
+// less in cache (f64 32² 0.161 -> 0.154 ms per 80, f32 64 x 32 0.095 ->
+// 0.093 ms per 40, f64 64 x 32 and 128² unchanged) and lost through the API
+// (bench-gpu, 4 alternating rounds, median forward: f32 1000 x (64×32) 1.35
+// -> 1.39 ms, 500 x 128² 6.70 -> 7.13 ms, f64 500 x 128² 17.5 -> 18.4 ms;
+// f64 10000 x 32² unchanged), while f32 10000 x 32² went 12.19 -> 11.84 ms.
+#ifndef BLK_STEP4_MAX_BYTES
+#define BLK_STEP4_MAX_BYTES 4096
+#endif
 #ifndef BLK_WORK_MIN_BYTES
 #define BLK_WORK_MIN_BYTES 32768
 #endif
@@ -500,44 +521,52 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
                         int32_t pivot) {
     const int64_t size = (int64_t)m * n, k = m < n ? m : n;
     const size_t pcs = (size_t)n * (size_t)((m + W - 1) / W * W);  // one matrix's panel scratch
-    // Each pair factored in an aligned working copy, or in `out` (see
+    // Each matrix factored in an aligned working copy, or in `out` (see
     // BLK_SPLIT_MIN_BYTES).
     const int ldw = (n + W - 1) / W * W;
     const size_t bytes = (size_t)size * sizeof(T);
     const int work = ldw == n ? bytes >= BLK_SPLIT_MIN_BYTES && ((uintptr_t)out % BLK_SPLIT_BYTES) != 0
                               : bytes >= BLK_WORK_MIN_BYTES;
     const size_t wks = (size_t)m * (size_t)ldw;  // one matrix's working copy
-    T *pc = aligned_alloc(64, sizeof(T) * 2 * (pcs + (work ? wks : 0)));
+    T *pc = aligned_alloc(64, sizeof(T) * BLK_STEP * (pcs + (work ? wks : 0)));
     if (!pc) return -1;
-    T *const wk = work ? pc + 2 * pcs : NULL;
+    T *const wk = work ? pc + BLK_STEP * pcs : NULL;
     const int ld = work ? ldw : n;
     const int64_t step = work ? (int64_t)wks : size;
-    // Matrices two at a time, factored in step when both are finite (each is
-    // copied into `out`, or into the working copy, by its finiteness check).
-    for (int64_t b = 0; b < count; b += 2) {
-        const int two = b + 1 < count;
+    // Matrices `group` at a time (each copied into `out`, or into its
+    // working copy, by its finiteness check): the finite ones factored in
+    // step, the others alone. Four in step up to BLK_STEP4_MAX_BYTES a
+    // matrix, two above (see there).
+    const int group = bytes <= BLK_STEP4_MAX_BYTES ? BLK_STEP : 2;
+    for (int64_t b = 0; b < count; b += group) {
+        const int c = count - b < group ? (int)(count - b) : group;
         T *const dst = out + b * size, *const a = work ? wk : dst;
         const T *src = in + b * size;
-        const int f0 = FN(rm_copy_in)(src, a != src ? a : NULL, m, n, ld);
-        const int f1 = two && FN(rm_copy_in)(src + size, a != src ? a + step : NULL, m, n, ld);
-        if (f0 && f1) {
-            // The next pair's input (read) and output (write) are prefetched
-            // during this pair's columns. 2 threads, min of 3 rounds: the
-            // input, f64 2000 x 64² 12.0-12.4 -> 11.5-11.8 ms into a reused
-            // output, 500 x 128² 15.6 -> 14.6 ms, f32 unchanged; the output
-            // too, into fresh huge pages: f64 1000 x 64 x 32 2.62-2.72 ->
-            // 2.23-2.32 ms, 2000 x 64² 14.2-14.6 -> 13.9-14.0 ms, f32 2000 x
-            // 64² 6.0-6.4 -> 5.6-5.8 ms, 500 x 128² 7.45-7.49 -> 6.94-7.23 ms.
-            const int64_t nx = count - b - 2 < 2 ? count - b - 2 : 2;
-            FN(rm_getrf_pair)(a, a + step, pc, pc + pcs, m, n, ld, ipiv + b * k, ipiv + (b + 1) * k, info + b,
-                              info + b + 1, pivot, nx > 0 ? src + 2 * size : NULL, nx * size,
-                              nx > 0 && dst != src ? dst + 2 * size : NULL);
-        } else {
-            FN(rm_getrf_fin)(a, pc, m, n, ld, ipiv + b * k, info + b, pivot, f0);
-            if (two) FN(rm_getrf_fin)(a + step, pc, m, n, ld, ipiv + (b + 1) * k, info + b + 1, pivot, f1);
+        T *am[BLK_STEP], *pm[BLK_STEP];
+        int32_t *im[BLK_STEP], *fm[BLK_STEP];
+        int nf = 0;
+        for (int t = 0; t < c; ++t) {
+            T *const at = a + t * step;
+            if (FN(rm_copy_in)(src + t * size, at != src + t * size ? at : NULL, m, n, ld)) {
+                am[nf] = at, pm[nf] = pc + nf * pcs, im[nf] = ipiv + (b + t) * k, fm[nf] = info + b + t;
+                ++nf;
+            } else
+                FN(rm_getrf_fin)(at, pc, m, n, ld, ipiv + (b + t) * k, info + b + t, pivot, 0);
         }
+        // The next matrices' input (read) and output (write) are prefetched
+        // during these matrices' columns. 2 threads, min of 3 rounds: the
+        // input, f64 2000 x 64² 12.0-12.4 -> 11.5-11.8 ms into a reused
+        // output, 500 x 128² 15.6 -> 14.6 ms, f32 unchanged; the output too,
+        // into fresh huge pages: f64 1000 x 64 x 32 2.62-2.72 -> 2.23-2.32
+        // ms, 2000 x 64² 14.2-14.6 -> 13.9-14.0 ms, f32 2000 x 64² 6.0-6.4 ->
+        // 5.6-5.8 ms, 500 x 128² 7.45-7.49 -> 6.94-7.23 ms (two matrices in
+        // step then).
+        const int64_t nx = count - b - c < group ? count - b - c : group;
+        if (nf > 0)
+            FN(rm_getrf_step)(nf, am, pm, m, n, ld, im, fm, pivot, nx > 0 ? src + c * size : NULL, nx * size,
+                              nx > 0 && dst != src ? dst + c * size : NULL);
         if (work)
-            for (int t = 0; t < 1 + two; ++t)
+            for (int t = 0; t < c; ++t)
                 for (int i = 0; i < m; ++i)
                     __builtin_memcpy(dst + t * size + (int64_t)i * n, a + t * step + (int64_t)i * ld,
                                      sizeof(T) * (size_t)n);
