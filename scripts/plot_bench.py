@@ -96,10 +96,11 @@ def main():
                 for x, y, r in square:
                     if r.get("status") == "FAIL":
                         ax.plot([x], [y], "o", ms=12, mfc="none", mec="red", mew=2)
-            for r in rect:
+            for i, r in enumerate(rect):
                 x = max(r["m"], r["n"])
+                # A series without square rows is named once, by its first marker.
                 ax.plot([x], [r[key]], rect_marker.get(dtype, "s"), ms=7, mfc="none", mec=color,
-                        label=None if square else label)
+                        label=None if square or i > 0 else label)
                 ax.annotate(f"{r['m']}×{r['n']}", (x, r[key]), textcoords="offset points",
                             xytext=(6, 2) if r["m"] > r["n"] else (6, -8), fontsize=7, color=color)
                 if r.get("status") == "FAIL":
