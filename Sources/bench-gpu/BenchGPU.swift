@@ -102,7 +102,8 @@ struct BenchGPU: ParsableCommand {
     /// The memory this process may use: the physical memory, or less when
     /// a control group it belongs to sets a lower limit (cgroup v2
     /// `memory.max`, v1 `memory.limit_in_bytes`, in the group named by
-    /// /proc/self/cgroup, as in a container).
+    /// /proc/self/cgroup, as in a container, or in any group above it, whose
+    /// limit holds for its subgroups too).
     static var usableMemory: UInt64 { min(ProcessInfo.processInfo.physicalMemory, cgroupMemoryLimit ?? .max) }
     static let cgroupMemoryLimit: UInt64? = {
         guard let groups = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8) else { return nil }
@@ -111,10 +112,13 @@ struct BenchGPU: ParsableCommand {
             // hierarchy-ID:controllers:path; v2 is "0::path".
             let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard f.count == 3 else { continue }
-            let path = f[2] == "/" ? "" : String(f[2])
-            if f[0] == "0" && f[1].isEmpty { files.append("/sys/fs/cgroup\(path)/memory.max") }
+            // The group and each group above it, up to the root: "/a/b" ->
+            // "/a/b", "/a", "".
+            let parts = f[2].split(separator: "/")
+            let paths = (0...parts.count).reversed().map { parts.prefix($0).map { "/" + $0 }.joined() }
+            if f[0] == "0" && f[1].isEmpty { files += paths.map { "/sys/fs/cgroup\($0)/memory.max" } }
             if f[1].split(separator: ",").contains("memory") {
-                files.append("/sys/fs/cgroup/memory\(path)/memory.limit_in_bytes")
+                files += paths.map { "/sys/fs/cgroup/memory\($0)/memory.limit_in_bytes" }
             }
         }
         // "max" (v2) and a page-rounded Int64.max (v1) mean no limit; the
