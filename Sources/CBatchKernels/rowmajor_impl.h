@@ -528,16 +528,16 @@ static int FN(rm_getrf)(const T *in, T *out, int32_t *ipiv, int32_t *info, int64
     const int work = ldw == n ? bytes >= BLK_SPLIT_MIN_BYTES && ((uintptr_t)out % BLK_SPLIT_BYTES) != 0
                               : bytes >= BLK_WORK_MIN_BYTES;
     const size_t wks = (size_t)m * (size_t)ldw;  // one matrix's working copy
-    T *pc = aligned_alloc(64, sizeof(T) * BLK_STEP * (pcs + (work ? wks : 0)));
-    if (!pc) return -1;
-    T *const wk = work ? pc + BLK_STEP * pcs : NULL;
-    const int ld = work ? ldw : n;
-    const int64_t step = work ? (int64_t)wks : size;
     // Matrices `group` at a time (each copied into `out`, or into its
     // working copy, by its finiteness check): the finite ones factored in
     // step, the others alone. Four in step up to BLK_STEP4_MAX_BYTES a
-    // matrix, two above (see there).
+    // matrix, two above (see there); scratch and working copies for `group`.
     const int group = bytes <= BLK_STEP4_MAX_BYTES ? BLK_STEP : 2;
+    T *pc = aligned_alloc(64, sizeof(T) * (size_t)group * (pcs + (work ? wks : 0)));
+    if (!pc) return -1;
+    T *const wk = work ? pc + (size_t)group * pcs : NULL;
+    const int ld = work ? ldw : n;
+    const int64_t step = work ? (int64_t)wks : size;
     for (int64_t b = 0; b < count; b += group) {
         const int c = count - b < group ? (int)(count - b) : group;
         T *const dst = out + b * size, *const a = work ? wk : dst;
